@@ -1,0 +1,52 @@
+# The one entry point. Every target bootstraps .venv itself: a fresh machine needs only
+# python3 (3.11+) and make.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+# Installed again whenever the pins or the package layout change.
+READY  := $(VENV)/.ready
+BENCH_READY := $(VENV)/.bench-ready
+# nbgrader shells out to alembic, and jupyter-book to jupyter: the venv's bin/ comes first.
+export PATH := $(abspath $(BIN)):$(PATH)
+
+.PHONY: help book test bench lab clean distclean
+
+help:
+	@echo "make book    build the website into book/_build/html"
+	@echo "make test    run every test"
+	@echo "make bench   run the pyperf benchmarks into bench/results"
+	@echo "make lab     open the labs in JupyterLab"
+	@echo "make clean   remove build outputs (make distclean also removes .venv)"
+
+$(READY): requirements.txt pyproject.toml
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is needed; found " + sys.version.split()[0] + ". Set PYTHON=/path/to/python3.11")'
+	@test -x $(BIN)/python || { echo "creating $(VENV) with $(PYTHON)"; $(PYTHON) -m venv $(VENV); }
+	@echo "installing requirements.txt into $(VENV) (first time: a few minutes)"
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements.txt
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps -e .
+	@touch $@
+
+$(BENCH_READY): requirements-bench.txt $(READY)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements-bench.txt
+	@touch $@
+
+book: $(READY)
+	$(BIN)/jupyter-book build book --warningiserror --nitpick --keep-going
+	@echo
+	@echo "The book is built. Open file://$(abspath book/_build/html/index.html)"
+
+test: $(READY)
+	$(BIN)/python -m pytest
+
+bench: $(BENCH_READY)
+	$(BIN)/python -m bench
+
+lab: $(READY)
+	$(BIN)/jupyter lab labs
+
+clean:
+	rm -rf book/_build bench/results/*.tmp .pytest_cache .hypothesis
+	find . -name __pycache__ -not -path './$(VENV)/*' -prune -exec rm -rf {} +
+
+distclean: clean
+	rm -rf $(VENV)

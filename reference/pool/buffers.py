@@ -1,0 +1,67 @@
+"""BufferPool: bytearrays in power-of-two size classes, with a cap on what is kept.
+
+The cure for golang/go issue 23199: a single sync.Pool of variable-size buffers keeps the
+largest buffer it ever saw, because whoever last needed a huge one puts it back and every
+later get -- asking for 100 bytes -- carries it around. Go's fmt package drops printers whose
+buffer grew past 64 KiB (``p.buf`` check in fmt/print.go's ``free``); encoding/json and
+net/http keep one pool per size class. .NET's ``ArrayPool<T>.Shared`` (SharedArrayPool.cs)
+does both: 27 power-of-two buckets, and arrays larger than the biggest bucket are not kept.
+
+``get(n)`` returns a bytearray of at least n bytes -- exactly the size of n's class, so the
+caller keeps its own length, as Go code keeps ``buf[:n]``. ``put(buf)`` files a buffer under
+the largest class it can serve; one bigger than ``max_size`` (or smaller than ``min_size``)
+is not kept. What differs from Go: a bytearray with an exported memoryview cannot be resized
+(BufferError), and a slice of a bytearray is a copy, not a view -- the aliasing hazard in
+Python is the memoryview.
+"""
+
+import operator
+
+from .syncpool import Pool
+
+
+class BufferPool:
+    """Size-classed pools of bytearrays; buffers over max_size are never retained."""
+
+    def __init__(self, *, min_size=64, max_size=64 * 1024, debug=False):
+        for name, size in (("min_size", min_size), ("max_size", max_size)):
+            if operator.index(size) < 1 or size & (size - 1):
+                raise ValueError(f"{name} must be a power of two, got {size!r}")
+        if min_size > max_size:
+            raise ValueError(f"min_size {min_size} is larger than max_size {max_size}")
+        self.min_size, self.max_size = min_size, max_size
+        self._low = min_size.bit_length() - 1
+        self._classes = [Pool(_maker(1 << bits), debug=debug)
+                         for bits in range(self._low, max_size.bit_length())]
+
+    def get(self, n):
+        """A bytearray of at least n bytes (of n's size class, or exactly n past max_size)."""
+        n = operator.index(n)  # TypeError for 2.5, "10", None
+        if n < 0:
+            raise ValueError(f"a buffer size cannot be negative, got {n}")
+        if n > self.max_size:
+            return bytearray(n)  # too large to keep: allocate, and put will not retain it
+        return self._classes[max(0, (n - 1).bit_length() - self._low)].get()
+
+    def put(self, buf):
+        """Keep buf for reuse, unless it is too large or too small to be worth keeping."""
+        if not isinstance(buf, bytearray):
+            raise TypeError(f"BufferPool keeps bytearrays, not {type(buf).__name__}")
+        size = len(buf)
+        if not self.min_size <= size <= self.max_size:
+            # Not kept: counted as a drop in the class it would have gone to.
+            edge = self._classes[0 if size < self.min_size else -1]
+            next(edge._tallies.mine().drops)
+            return
+        self._classes[size.bit_length() - 1 - self._low].put(buf)
+
+    def stats(self):
+        """Stats summed over every size class."""
+        return sum((c.stats() for c in self._classes[1:]), self._classes[0].stats())
+
+
+def _maker(size):
+    def new():
+        return bytearray(size)
+    new.__qualname__ = f"bytearray({size})"
+    return new

@@ -1,0 +1,98 @@
+"""Escape: who owns an object, and the checks that catch a pool used wrongly.
+
+A pooled object must have exactly one owner at a time: after ``put(x)`` the caller must not
+touch ``x`` again, because the next ``get`` -- in this thread or another -- hands it to
+somebody else. Go finds out which values escape to the heap at compile time (escape
+analysis); CPython has no escape analysis and puts every object on the heap, so this module
+checks ownership at run time, in debug mode (``Pool(new, debug=True)``):
+
+- putting an object that is already in the pool raises ``AlreadyPooledError``;
+- putting an object that is still referenced elsewhere warns with ``EscapeWarning``;
+- a seeded random fraction of puts is dropped, as Go's race detector drops 1 Put in 4
+  (``runtime_randn(4) == 0`` in src/sync/pool.go), to flush out code that relies on getting
+  back the very object it put.
+
+The escape check reads ``sys.getrefcount`` and compares it with a baseline calibrated at
+import, by a put of an object that its caller holds in one variable -- the usual way to call
+``put`` -- so the check holds across CPython versions whose frames count references
+differently. It cannot see: a copy that is not a reference (``bytes(buf)``, a slice);
+references that do not count (weak references); whether an extra reference is about to die
+(a second local name for the object, ``a = b = buf``, warns although it is harmless); or a
+reference taken after the put. A warning is a prompt to look, not a proof.
+"""
+
+import random
+import sys
+import warnings
+from dataclasses import dataclass
+
+
+class EscapeWarning(UserWarning):
+    """An object was put back while something else still refers to it."""
+
+
+class AlreadyPooledError(ValueError):
+    """An object was put into a pool that already holds it: two gets would share it."""
+
+
+@dataclass(frozen=True)
+class Debug:
+    """Debug-mode settings: ``Pool(new, debug=Debug(drop=0.25, seed=1))``; True means Debug()."""
+
+    drop: float = 0.25  # fraction of puts dropped at random (Go's race detector: 1 in 4)
+    seed: int | None = None  # seed the drops for a reproducible run
+    escape: bool = True  # warn with EscapeWarning on puts of objects still referenced
+
+    def __post_init__(self):
+        if not 0.0 <= self.drop <= 1.0:
+            raise ValueError(f"drop must be a fraction between 0 and 1, got {self.drop!r}")
+
+
+class Checks:
+    """The debug-mode checks of one pool."""
+
+    baseline = None  # sys.getrefcount seen for a properly handed-over object; set below
+
+    def __init__(self, debug):
+        self.debug = debug
+        self.random = random.Random(debug.seed)
+
+    def before_put(self, pooled, x):
+        """Raise or warn about misuse; False if this put is to be dropped at random.
+
+        pooled() gives the objects the pool holds now.
+        """
+        refs = sys.getrefcount(x)  # first: any name bound below would add to it
+        if any(p is x for p in pooled()):
+            raise AlreadyPooledError(
+                f"{type(x).__name__} object at {id(x):#x} is already in the pool: putting it "
+                "twice would hand it to two getters. Put each object back once, after its last use.")
+        if self.debug.escape and refs > Checks.baseline:
+            warnings.warn(
+                f"{type(x).__name__} object at {id(x):#x} was put back with "
+                f"{refs - Checks.baseline} more reference(s) than its owner's: a view, a "
+                "container or another name still reaches it, and will see it change when the "
+                "pool hands it out again.", EscapeWarning, stacklevel=3)
+        return self.random.random() >= self.debug.drop
+
+
+class _Caller:
+    """The shape of a checked put: a method that passes its argument to before_put."""
+
+    def __init__(self, checks):
+        self.checks = checks
+
+    def put(self, x):
+        return self.checks.before_put(tuple, x)
+
+
+def _calibrate():
+    probe = bytearray(1)  # held by one variable and passed straight to put, as callers do
+    refs = []
+    checks = Checks(Debug(drop=0.0))
+    checks.before_put = lambda pooled, x: refs.append(sys.getrefcount(x))  # same frame depth
+    _Caller(checks).put(probe)
+    return refs[0]
+
+
+Checks.baseline = _calibrate()

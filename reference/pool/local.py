@@ -1,0 +1,172 @@
+"""Per-P caching: each thread's own private slot and shared queue.
+
+Mirrors Go's ``poolLocal`` and ``pin`` in src/sync/pool.go. Go gives every P (logical
+processor) a ``poolLocal``: a ``private`` slot only that P touches, and a ``shared`` queue the P
+pushes and pops at the head while other Ps steal from the tail. ``pin`` disables preemption
+(a plain increment of ``m.locks``, no atomic instruction) and returns the P's index; the first
+use on a P goes through ``pinSlow``, which allocates the ``[GOMAXPROCS]poolLocal`` array.
+
+What differs in Python:
+
+- A thread stands in for a P. Threads come and go, so there is no fixed array: each thread
+  finds its ``Local`` through a ``threading.local`` (``Locals.mine``), and ``Locals.all`` lists
+  every thread's ``Local`` so that thieves and the cleanup can reach them. A dead thread's
+  ``Local`` stays in ``all``, still stealable, until two cleanups have passed.
+- There is nothing to pin: only the owning thread reads or writes ``private`` (the
+  ``threading.local`` guarantees it), and the cleanup never writes into a ``Local`` -- it
+  replaces the whole ``Locals`` (see victim.py). So ``private`` needs no lock, with the GIL or
+  without it. ``shared`` is a ``collections.deque``, whose ``append``/``pop``/``popleft`` are
+  atomic in both builds.
+- No 128-byte padding: a ``Local`` is a Python object on its own heap block, and interpreter
+  overhead dwarfs a shared cache line (chapter 2 measures it).
+- Go's pool has no statistics (golang/go issue 11834). Ours counts every outcome with
+  ``counter()``: a Python int above 256 is a fresh allocation, so ``n += 1`` would allocate on
+  every call; advancing an ``itertools.repeat`` iterator allocates nothing, and its remaining
+  length tells how far it has been advanced. Each counter has one writer, its owner thread.
+"""
+
+import itertools
+import operator
+import sys
+import threading
+from collections import deque
+from dataclasses import dataclass, fields
+
+_START = sys.maxsize
+
+
+def counter():
+    """A counter that ``next(c)`` advances by one without allocating."""
+    return itertools.repeat(None, _START)
+
+
+def count(c):
+    """How many times ``next`` has been called on ``counter()`` ``c``."""
+    return _START - operator.length_hint(c)
+
+
+@dataclass(frozen=True, slots=True)
+class Stats:
+    """What a pool did, summed over every thread (``Pool.stats()``).
+
+    Every ``get`` ends in exactly one of private_hits, shared_hits, steals, victim_hits or news,
+    or returns None when the pool has no ``new``. ``drops`` counts objects the pool let go:
+    released by a cleanup, refused as oversize (BufferPool), or dropped at random (debug).
+    """
+
+    gets: int = 0
+    puts: int = 0
+    private_hits: int = 0
+    shared_hits: int = 0
+    steals: int = 0
+    victim_hits: int = 0
+    news: int = 0
+    drops: int = 0
+
+    def __add__(self, other):
+        return Stats(*(getattr(self, f.name) + getattr(other, f.name) for f in fields(Stats)))
+
+
+COUNTERS = ("puts", "private_hits", "shared_hits", "steals", "victim_hits", "news", "misses",
+            "drops")
+
+
+class Tally:
+    """One thread's counters for one pool. They outlive cleanups; only that thread writes them."""
+
+    __slots__ = ("thread", *COUNTERS)
+
+    def __init__(self):
+        self.thread = threading.current_thread()  # to fold the counts in once it has ended
+        for name in COUNTERS:
+            setattr(self, name, counter())
+
+    def stats(self):
+        c = {name: count(getattr(self, name)) for name in COUNTERS}
+        outcomes = ("private_hits", "shared_hits", "steals", "victim_hits", "news", "misses")
+        return Stats(gets=sum(c[name] for name in outcomes),
+                     **{f.name: c[f.name] for f in fields(Stats) if f.name != "gets"})
+
+
+class Tallies(threading.local):
+    """Every thread's Tally for one pool (``all``), and the totals of threads that ended."""
+
+    __slots__ = ("all", "retired", "_lock")
+
+    def __new__(cls, *args, **kwargs):
+        self = super().__new__(cls)
+        self.all = []
+        self.retired = Stats()
+        self._lock = threading.Lock()
+        return self
+
+    def mine(self):
+        try:
+            return self.tally
+        except AttributeError:
+            tally = self.tally = Tally()
+            with self._lock:
+                self.all.append(tally)
+            return tally
+
+    def retire(self):
+        """Fold the counts of ended threads into ``retired``, so ``all`` does not grow forever."""
+        # Non-blocking: a collection (hence a cleanup) can start while this thread holds the
+        # lock in stats(); then the ended threads are retired at a later cleanup.
+        if not self._lock.acquire(blocking=False):
+            return
+        try:
+            alive = [tally.thread.is_alive() for tally in self.all]
+            ended = [tally for tally, a in zip(self.all, alive) if not a]
+            self.all = [tally for tally, a in zip(self.all, alive) if a]
+            self.retired = sum((tally.stats() for tally in ended), self.retired)
+        finally:
+            self._lock.release()
+
+    def stats(self):
+        with self._lock:
+            tallies, retired = list(self.all), self.retired
+        return sum((tally.stats() for tally in tallies), retired)
+
+
+class Local:
+    """One thread's share of one pool for one generation: Go's ``poolLocalInternal``."""
+
+    __slots__ = ("pid", "private", "shared", *COUNTERS)
+
+    def __init__(self, pid, tally, shared_queue=deque):
+        self.pid = pid  # index in Locals.all: where this thread's thefts start, as in Go
+        self.private = None  # only the owner reads or writes it
+        self.shared = shared_queue()  # owner: append/pop at the head; thieves: popleft
+        for name in COUNTERS:  # the thread's own counters, one attribute away on the fast path
+            setattr(self, name, getattr(tally, name))
+
+    def pooled(self):
+        """How many objects this Local holds (a snapshot; other threads may be at work)."""
+        return (self.private is not None) + len(self.shared)
+
+
+class Locals(threading.local):
+    """Every thread's ``Local`` for one pool and one generation (between two cleanups).
+
+    ``mine`` is per thread (set on first use, like pinSlow); ``all`` is one list shared by
+    every thread -- a slot on a ``threading.local`` subclass lives in the object itself.
+    """
+
+    __slots__ = ("all", "drained")
+
+    def __new__(cls, *args, **kwargs):
+        self = super().__new__(cls)
+        self.all = []
+        self.drained = False  # set when a search of this generation as victim found nothing
+        return self
+
+    def pin(self, tallies, shared_queue=deque):
+        """This thread's Local, created and registered on its first use (Go's pinSlow)."""
+        try:
+            return self.mine
+        except AttributeError:
+            local = Local(len(self.all), tallies.mine(), shared_queue)
+            self.mine = local
+            self.all.append(local)  # list.append is atomic: thieves see it whole or not at all
+            return local

@@ -1,0 +1,32 @@
+import pytest
+
+import pool
+
+
+class Obj:
+    """A pooled object that can be weakly referenced (bytearray cannot)."""
+
+    __slots__ = ("n", "holders", "__weakref__")
+
+    def __init__(self, n=0):
+        self.n = n
+        self.holders = []
+
+
+@pytest.fixture
+def quiet():
+    """No cleanup happens unless the test calls pool.cleanup() itself."""
+    previous = pool.configure(generations=(), interval=3600)
+    pool.cleanup()  # start every pool the test touches from a known generation
+    yield
+    pool.configure(**previous)
+
+
+def in_thread(fn, *args):
+    """Run fn(*args) on a new thread and return its result."""
+    import threading
+    out = []
+    t = threading.Thread(target=lambda: out.append(fn(*args)))
+    t.start()
+    t.join()
+    return out[0]

@@ -1,0 +1,273 @@
+"""pool.Pool: Go's sync.Pool algorithm, tier by tier."""
+
+import gc
+import threading
+import time
+import weakref
+
+import pytest
+
+import pool
+from conftest import Obj, in_thread
+
+pytestmark = pytest.mark.usefixtures("quiet")
+
+
+def test_get_returns_the_object_this_thread_put():
+    p = pool.Pool(Obj)
+    x = Obj()
+    p.put(x)
+    assert p.get() is x
+
+
+def test_get_calls_new_when_the_pool_is_empty():
+    made = []
+    p = pool.Pool(lambda: made.append(Obj()) or made[-1])
+    x = p.get()
+    assert made == [x]
+    assert p.stats().news == 1
+
+
+def test_get_returns_none_when_empty_and_there_is_no_new():
+    p = pool.Pool()
+    assert p.get() is None
+    assert p.stats().gets == 1 and p.stats().news == 0
+
+
+def test_put_none_is_ignored():
+    p = pool.Pool()
+    p.put(None)
+    assert p.get() is None
+    assert p.stats().puts == 0
+
+
+@pytest.mark.parametrize("bad", [42, "bytearray", bytearray(3)])
+def test_non_callable_new_raises_type_error_naming_it(bad):
+    with pytest.raises(TypeError, match="new must be a callable"):
+        pool.Pool(bad)
+
+
+def test_private_slot_is_filled_first_and_taken_first():
+    p = pool.Pool()
+    a, b = Obj(), Obj()
+    p.put(a)  # private
+    p.put(b)  # shared head
+    assert p.get() is a
+    s = p.stats()
+    assert (s.private_hits, s.shared_hits) == (1, 0)
+
+
+def test_owner_pops_its_shared_queue_at_the_head_lifo():
+    p = pool.Pool()
+    a, b, c = Obj(1), Obj(2), Obj(3)
+    for x in (a, b, c):
+        p.put(x)  # a private; b then c onto the shared head
+    assert [p.get() for _ in range(3)] == [a, c, b]
+    assert p.stats().shared_hits == 2
+
+
+def test_thieves_pop_another_threads_shared_queue_at_the_tail_fifo():
+    p = pool.Pool()
+    a, b, c = Obj(1), Obj(2), Obj(3)
+
+    def owner():
+        for x in (a, b, c):
+            p.put(x)  # a private (never stolen); b, c shared
+
+    in_thread(owner)
+    assert p.get() is b  # the oldest in the shared queue
+    assert p.get() is c
+    assert p.get() is None  # a private slot is never stolen
+    assert p.stats().steals == 2
+
+
+def test_objects_of_a_dead_thread_stay_stealable():
+    p = pool.Pool()
+    objs = [Obj(i) for i in range(5)]
+    in_thread(lambda: [p.put(x) for x in objs])
+    got = [p.get() for _ in range(4)]
+    assert got == objs[1:]  # the shared queue, oldest first; objs[0] was that thread's private
+
+
+def test_victim_is_searched_after_stealing():
+    p = pool.Pool()
+    old = Obj(0)
+    p.put(old)
+    pool.cleanup()  # old is now in the victim
+    fresh = [Obj(1), Obj(2)]
+    in_thread(lambda: [p.put(x) for x in fresh])  # Obj(2) sits in that thread's shared queue
+    assert p.get() is fresh[1]  # stolen first
+    assert p.get() is old  # then the victim
+    s = p.stats()
+    assert (s.steals, s.victim_hits) == (1, 1)
+
+
+def test_object_survives_one_cleanup_and_not_two():
+    p = pool.Pool()
+    x = Obj()
+    alive = weakref.ref(x)
+    p.put(x)
+    del x
+    pool.cleanup()
+    assert alive() is not None  # in the victim: still reusable
+    pool.cleanup()
+    assert alive() is None  # dropped with the victim
+    assert p.stats().drops == 1
+
+
+def test_an_object_taken_from_the_victim_and_put_back_starts_over():
+    p = pool.Pool()
+    x = Obj()
+    p.put(x)
+    pool.cleanup()
+    assert p.get() is x
+    p.put(x)  # into the primary again
+    pool.cleanup()
+    assert p.get() is x
+
+
+def test_shared_and_private_objects_both_age_out():
+    p = pool.Pool()
+    objs = [Obj(i) for i in range(10)]
+    refs = [weakref.ref(x) for x in objs]
+    for x in objs:
+        p.put(x)
+    del objs, x
+    pool.cleanup()
+    pool.cleanup()
+    assert [r() for r in refs] == [None] * 10
+    assert p.stats().drops == 10
+
+
+def test_stats_count_every_outcome():
+    p = pool.Pool(Obj)
+    a = p.get()  # news
+    p.put(a)
+    p.get()  # private
+    p.put(a)
+    p.put(Obj())
+    p.get()  # private
+    p.get()  # shared
+    in_thread(lambda: p.put(Obj()) or p.put(Obj()))
+    p.get()  # steal
+    assert p.stats() == pool.Stats(gets=5, puts=5, private_hits=2, shared_hits=1, steals=1,
+                                   victim_hits=0, news=1, drops=0)
+
+
+def test_stats_survive_cleanups_and_dead_threads():
+    p = pool.Pool(Obj)
+    in_thread(lambda: p.put(p.get()))
+    for _ in range(3):
+        pool.cleanup()
+    s = p.stats()
+    assert (s.gets, s.puts, s.news, s.drops) == (1, 1, 1, 1)
+
+
+def test_stats_is_an_immutable_record():
+    s = pool.Pool().stats()
+    with pytest.raises(AttributeError):
+        s.gets = 3
+
+
+def test_a_thousand_short_lived_threads_leave_nothing_after_two_cleanups():
+    p = pool.Pool()
+    refs = []
+
+    def worker():
+        x = Obj()
+        refs.append(weakref.ref(x))
+        p.put(x)
+
+    for _ in range(1000):
+        t = threading.Thread(target=worker)
+        t.start()
+        t.join()
+    assert sum(r() is not None for r in refs) == 1000  # all still pooled, stealable
+    pool.cleanup()
+    pool.cleanup()
+    assert sum(r() is not None for r in refs) == 0
+    assert len(p.pooled()) == 0
+
+
+def test_a_pool_runs_on_goes_poolchain_as_well():
+    class ChainPool(pool.Pool):
+        __slots__ = ()
+        shared_queue = pool.ChainShared
+
+    p = ChainPool()
+    objs = [Obj(i) for i in range(20)]
+    for x in objs:
+        p.put(x)
+    assert [p.get() for _ in range(20)] == [objs[0], *objs[:0:-1]]  # private, then LIFO
+    in_thread(lambda: [p.put(Obj(-i)) for i in range(1, 4)])
+    assert [p.get().n for _ in range(2)] == [-2, -3]  # stolen from the tail, oldest first
+    assert p.stats().steals == 2
+
+
+def test_pool_is_released_when_no_longer_referenced():
+    p = pool.Pool()
+    alive = weakref.ref(p)
+    del p
+    gc.collect()
+    assert alive() is None
+
+
+class TestCleanupTriggers:
+    def test_a_full_collection_runs_cleanup(self):
+        pool.configure(generations=(2,))
+        p = pool.Pool()
+        x = Obj()
+        alive = weakref.ref(x)
+        p.put(x)
+        del x
+        gc.collect(2)
+        gc.collect(2)
+        assert alive() is None
+
+    def test_a_young_collection_does_not_unless_configured(self):
+        pool.configure(generations=(2,))
+        p = pool.Pool()
+        x = Obj()
+        p.put(x)
+        gc.collect(0)
+        gc.collect(0)
+        assert p.get() is x
+        p.put(x)
+        pool.configure(generations=(0, 1, 2))
+        gc.collect(0)
+        gc.collect(0)
+        assert p.get() is None
+
+    def test_configure_rejects_generations_and_intervals_that_do_not_exist(self):
+        with pytest.raises(ValueError, match="generations"):
+            pool.configure(generations=(3,))
+        with pytest.raises(ValueError, match="interval"):
+            pool.configure(interval=0)
+
+    def test_idle_objects_age_out_with_the_collector_disabled(self):
+        p = pool.Pool()
+        x = Obj()
+        alive = weakref.ref(x)
+        p.put(x)
+        del x
+        gc.disable()
+        try:
+            pool.configure(interval=0.05)
+            deadline = time.monotonic() + 5
+            while alive() is not None and time.monotonic() < deadline:
+                time.sleep(0.01)
+        finally:
+            gc.enable()
+            pool.configure(interval=3600)
+        assert alive() is None
+
+    def test_the_interval_is_a_deadline_not_a_period(self):
+        # A cleanup that just happened resets it: an object put right after one survives
+        # at least one whole interval.
+        pool.configure(interval=0.5)
+        p = pool.Pool()
+        pool.cleanup()
+        x = Obj()
+        p.put(x)
+        time.sleep(0.2)
+        assert p.get() is x
