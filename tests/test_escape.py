@@ -93,3 +93,8 @@ def test_seeded_random_drops_are_reproducible_and_near_the_fraction():
 def test_a_drop_fraction_outside_0_to_1_is_rejected(drop):
     with pytest.raises(ValueError, match="drop"):
         pool.Debug(drop=drop)
+
+
+def test_debug_must_be_true_or_a_debug_record():
+    with pytest.raises(TypeError, match="pool.Debug"):
+        pool.Pool(Obj, debug="yes")

@@ -271,3 +271,21 @@ class TestCleanupTriggers:
         p.put(x)
         time.sleep(0.2)
         assert p.get() is x
+
+    def test_a_forked_child_keeps_aging_its_pools(self):
+        import os
+        p = pool.Pool()
+        p.put(Obj())
+        read, write = os.pipe()
+        pid = os.fork()
+        if pid == 0:  # the child: its ager thread must be running again
+            pool.configure(interval=0.05)
+            deadline = time.monotonic() + 5
+            while p.pooled() and time.monotonic() < deadline:
+                time.sleep(0.01)
+            os.write(write, b"empty" if not p.pooled() else b"kept")
+            os._exit(0)
+        os.close(write)
+        _, status = os.waitpid(pid, 0)
+        assert os.read(read, 16) == b"empty" and status == 0
+        os.close(read)

@@ -41,7 +41,8 @@ class BufferPool:
             raise ValueError(f"a buffer size cannot be negative, got {n}")
         if n > self.max_size:
             return bytearray(n)  # too large to keep: allocate, and put will not retain it
-        return self._classes[max(0, (n - 1).bit_length() - self._low)].get()
+        bits = (n - 1).bit_length() - self._low
+        return self._classes[bits if bits > 0 else 0].get()
 
     def put(self, buf):
         """Keep buf for reuse, unless it is too large or too small to be worth keeping."""

@@ -66,7 +66,8 @@ class Checks:
         if any(p is x for p in pooled()):
             raise AlreadyPooledError(
                 f"{type(x).__name__} object at {id(x):#x} is already in the pool: putting it "
-                "twice would hand it to two getters. Put each object back once, after its last use.")
+                "twice would hand it to two getters. Put each object back once, after its "
+                "last use.")
         if self.debug.escape and refs > Checks.baseline:
             warnings.warn(
                 f"{type(x).__name__} object at {id(x):#x} was put back with "

@@ -9,9 +9,9 @@ use on a P goes through ``pinSlow``, which allocates the ``[GOMAXPROCS]poolLocal
 What differs in Python:
 
 - A thread stands in for a P. Threads come and go, so there is no fixed array: each thread
-  finds its ``Local`` through a ``threading.local`` (``Locals.mine``), and ``Locals.all`` lists
-  every thread's ``Local`` so that thieves and the cleanup can reach them. A dead thread's
-  ``Local`` stays in ``all``, still stealable, until two cleanups have passed.
+  finds its ``Local`` through a ``threading.local`` (``Locals.tls.mine``), and
+  ``Locals.all`` lists every thread's ``Local`` so that thieves and the cleanup can reach
+  them. A dead thread's ``Local`` stays in ``all``, still stealable, until two cleanups.
 - There is nothing to pin: only the owning thread reads or writes ``private`` (the
   ``threading.local`` guarantees it), and the cleanup never writes into a ``Local`` -- it
   replaces the whole ``Locals`` (see victim.py). So ``private`` needs no lock, with the GIL or
@@ -146,27 +146,27 @@ class Local:
         return (self.private is not None) + len(self.shared)
 
 
-class Locals(threading.local):
+class Locals:
     """Every thread's ``Local`` for one pool and one generation (between two cleanups).
 
-    ``mine`` is per thread (set on first use, like pinSlow); ``all`` is one list shared by
-    every thread -- a slot on a ``threading.local`` subclass lives in the object itself.
+    ``tls.mine`` is this thread's Local (set on first use, like pinSlow); ``all`` lists every
+    thread's, for thieves and the cleanup. ``tls`` is a plain ``threading.local``: CPython
+    reads its attributes by a shorter path than a subclass's.
     """
 
-    __slots__ = ("all", "drained")
+    __slots__ = ("tls", "all", "drained")
 
-    def __new__(cls, *args, **kwargs):
-        self = super().__new__(cls)
+    def __init__(self):
+        self.tls = threading.local()
         self.all = []
         self.drained = False  # set when a search of this generation as victim found nothing
-        return self
 
     def pin(self, tallies, shared_queue=deque):
         """This thread's Local, created and registered on its first use (Go's pinSlow)."""
         try:
-            return self.mine
+            return self.tls.mine
         except AttributeError:
             local = Local(len(self.all), tallies.mine(), shared_queue)
-            self.mine = local
+            self.tls.mine = local
             self.all.append(local)  # list.append is atomic: thieves see it whole or not at all
             return local

@@ -6,7 +6,7 @@ A Pool is a set of temporary objects that may be saved and reused, to relieve th
 Anything in it may be released at any time without notice: an object put and never taken
 survives one cleanup and is gone after the second (victim.py). So a Pool is for objects that
 cost more to make than to keep -- large buffers, costly constructors -- and never for things
-that must be closed or counted, such as connections or files (see fallback's ResourcePool).
+that must be closed or counted, such as connections or files (chapter 5 pools those).
 In CPython two empty function calls cost about as much as allocating a 1 KiB bytearray:
 pooling small objects makes a program slower.
 
@@ -49,7 +49,7 @@ class Pool:
 
     def get(self):
         try:
-            local = self._locals.mine
+            local = self._locals.tls.mine
         except AttributeError:  # this thread's first call since the last cleanup
             local = self._locals.pin(self._tallies, self.shared_queue)
         x = local.private
@@ -63,7 +63,7 @@ class Pool:
         if x is None:
             return
         try:
-            local = self._locals.mine
+            local = self._locals.tls.mine
         except AttributeError:
             local = self._locals.pin(self._tallies, self.shared_queue)
         next(local.puts)
@@ -112,7 +112,9 @@ class Pool:
         out = []
         for gen in (self._locals, self._victim):
             for local in gen.all if gen is not None else ():
-                out.extend(o for o in (local.private,) if o is not None)
+                x = local.private  # read once: its owner may take it meanwhile
+                if x is not None:
+                    out.append(x)
                 out.extend(local.shared.copy())
         return out
 
@@ -126,8 +128,12 @@ class CheckedPool(Pool):
     __slots__ = ("_checks",)
 
     def __init__(self, new=None, *, debug=True):
+        if debug is True or debug is False:
+            debug = Debug()
+        if not isinstance(debug, Debug):
+            raise TypeError(f"debug must be True or a pool.Debug(...), not {debug!r}")
         super().__init__(new)
-        self._checks = Checks(Debug() if debug is True else debug)
+        self._checks = Checks(debug)
 
     def put(self, x):
         if x is None:

@@ -100,13 +100,15 @@ def _start_ager():
                 _ager.start()
 
 
-def _forget_ager():
+def _restart_ager_in_child():
     global _ager, _lock
     _ager, _lock = None, threading.Lock()  # a forked child has neither the thread nor its lock
+    if _pools:
+        _start_ager()
 
 
 gc.callbacks.append(_on_gc)
-os.register_at_fork(after_in_child=_forget_ager)
+os.register_at_fork(after_in_child=_restart_ager_in_child)
 
 
 def take(victim, local):
@@ -117,7 +119,7 @@ def take(victim, local):
     """
     if victim is None or victim.drained:
         return None
-    mine = getattr(victim, "mine", None)  # this thread's Local in that generation, if any
+    mine = getattr(victim.tls, "mine", None)  # this thread's Local in that generation, if any
     if mine is not None and mine.private is not None:
         x, mine.private = mine.private, None  # only this thread writes this slot
         return x

@@ -1,0 +1,119 @@
+"""Turn bench/results/timing.json into bench/results/README.md, with the counting benchmarks
+(new() calls, steals) measured here and every target checked as a ratio from the same run.
+
+Usage: python bench/report.py [timing.json] [README.md]
+"""
+
+import json
+import platform
+import statistics
+import sys
+from pathlib import Path
+
+import pyperf
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import workloads  # noqa: E402
+
+RESULTS = Path(__file__).resolve().parent / "results"
+POOL = "pool.Pool (stats on)"
+
+
+def load(path):
+    suite = pyperf.BenchmarkSuite.load(str(path))
+    return {b.get_name(): (b.median(), b.stdev() if b.get_nvalue() > 1 else 0.0)
+            for b in suite.get_benchmarks()}
+
+
+def counts():
+    """new()/steal/victim counts per op of Go's benchmarks; not times, so not pyperf."""
+    rows = []
+    for go_name, label, make in workloads.GO_RUNS:
+        if label == "lock + list pool":
+            continue
+        for threads in (1, 2, 4):
+            p = make()
+            iterations = 2000
+            workloads.run_parallel(workloads.GO_BENCHMARKS[go_name], p, threads, iterations)
+            s = p.stats()
+            rows.append((go_name, label, threads, s.gets / iterations, s.steals / iterations,
+                         (s.gets - s.private_hits - s.shared_hits - s.steals) / iterations))
+    expensive = []
+    for threads in (1, 2, 4):
+        with_victim, _ = workloads.expensive_new(workloads.pool.Pool, threads, ops=200)
+        without, _ = workloads.expensive_new(workloads.NoVictimPool, threads, ops=200)
+        expensive.append((threads, with_victim, without))
+    return rows, expensive
+
+
+def main(timing=RESULTS / "timing.json", out=RESULTS / "README.md"):
+    t = load(timing)
+    floor_ns = t["ns: floor: g(); h(x)"][0] * 1e9
+    ratios = {k[len("ratio: "):]: v for k, v in t.items() if k.startswith("ratio: ")}
+    pypi = {k: v for k, v in ratios.items() if k.startswith(("fastalloc", "syncpool", "pondpond"))}
+    rows, expensive = counts()
+    fastest_pypi = min(pypi, key=lambda k: pypi[k][0])
+    lines = [
+        "# Benchmark results",
+        "",
+        f"Made by `make bench` on {platform.python_implementation()} {platform.python_version()}, "
+        f"{platform.machine()}. Ratios are measured with the contender and the floor alternating "
+        "inside pyperf's timed loop (median of pyperf's values; ± is their standard deviation); "
+        "nanoseconds are the ratio times the floor, for orientation only.",
+        "",
+        "## One get+put pair on one thread, against the pure-Python floor",
+        "",
+        "| contender | × floor | ≈ ns |",
+        "|---|---:|---:|",
+        f"| floor: g(); h(x) | 1 | {floor_ns:.0f} |",
+    ]
+    for name, (r, sd) in sorted(ratios.items(), key=lambda kv: kv[1][0]):
+        lines.append(f"| {name} | {r:.2f} ± {sd:.2f} | {r * floor_ns:.0f} |")
+    speedup = pypi[fastest_pypi][0] / ratios[POOL][0]
+    stats_cost = ratios[POOL][0] / ratios["pool.Pool, counter lines removed"][0]
+    targets = [
+        ("pool.Pool get+put ≤ 2.0× the floor, stats on", f"{ratios[POOL][0]:.2f}×",
+         ratios[POOL][0] <= 2.0),
+        (f"≥ 8× faster than the fastest PyPI pool ({fastest_pypi})",
+         f"{speedup:.1f}×", speedup >= 8),
+    ]
+    ratio_new = max(w / n for _, w, n in expensive)
+    targets.append(("victim tier: ≤ 1/3 of the no-victim new() calls (BenchmarkPoolExpensiveNew)",
+                    f"{ratio_new:.3f} (worst of 1, 2, 4 threads)", ratio_new <= 1 / 3))
+    lines += [
+        "",
+        f"Stats cost: pool.Pool with its counters is {stats_cost:.2f}× the same code with the "
+        "counter lines removed (`workloads.without_counters`).",
+        "",
+        "## Go's benchmarks (src/sync/pool_test.go), ported",
+        "",
+        "| benchmark | contender | threads | µs per iteration |",
+        "|---|---|---:|---:|",
+    ]
+    for name, (v, sd) in t.items():
+        if name.startswith("go: "):
+            go_name, label, threads = name[4:].split(" | ")
+            lines.append(f"| {go_name} | {label} | {threads.split()[0]} | "
+                         f"{v * 1e6:.1f} ± {sd * 1e6:.1f} |")
+    lines += ["", "Per iteration (not timed): gets, steals, and gets that missed every local "
+              "tier (victim hits or news).", "",
+              "| benchmark | contender | threads | gets | steals | victim+news |",
+              "|---|---|---:|---:|---:|---:|"]
+    lines += [f"| {g} | {l} | {th} | {gets:.0f} | {st:.2f} | {vn:.2f} |"
+              for g, l, th, gets, st, vn in rows]
+    lines += ["", "BenchmarkPoolExpensiveNew: new() calls per op (100 objects checked out per op, "
+              "a cleanup every 2 ops of thread 0).", "",
+              "| threads | with victim | without victim (Go ≤ 1.12) |", "|---:|---:|---:|"]
+    lines += [f"| {th} | {w:.2f} | {n:.2f} |" for th, w, n in expensive]
+    lines += ["", "## Targets", "", "| target | measured | met |", "|---|---|---|"]
+    lines += [f"| {what} | {got} | {'yes' if ok else '**no**'} |" for what, got, ok in targets]
+    lines += ["", "Allocation per steady-state get+put is tested, not benchmarked: "
+              "tests/test_allocations.py counts it with memray.", ""]
+    Path(out).write_text("\n".join(lines))
+    print("\n".join(lines))
+    (RESULTS / "targets.json").write_text(json.dumps(
+        [{"target": w, "measured": g, "met": ok} for w, g, ok in targets], indent=2))
+
+
+if __name__ == "__main__":
+    main(*sys.argv[1:])

@@ -1,0 +1,70 @@
+"""Latency benchmarks (pyperf). Run by `make bench`; writes bench/results/timing.json.
+
+Single-thread contenders are measured as a ratio to the pure-Python floor -- two empty
+function calls, g(); h(x) -- with the floor and the contender alternating inside the timed
+loop, chunk by chunk, so that both see the same machine state. The value pyperf reports for
+a "ratio:" benchmark is that ratio, not seconds. Go's benchmarks run at 1, 2 and 4 threads
+and report seconds per iteration of their body.
+"""
+
+import sys
+import time
+from pathlib import Path
+
+import pyperf
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import workloads  # noqa: E402
+
+CHUNK = 500  # pairs per timed chunk: long enough to time, short enough to interleave finely
+FLOOR = "floor: g(); h(x)"
+
+
+def ratio_to(floor, contender):
+    def time_func(loops):
+        total = 0.0
+        clock = time.perf_counter
+        for _ in range(loops):
+            t0 = clock()
+            floor(CHUNK)
+            t1 = clock()
+            contender(CHUNK)
+            t2 = clock()
+            total += (t2 - t1) / (t1 - t0)
+        return total
+    return time_func
+
+
+def per_pair(loop):
+    def time_func(loops):
+        t0 = time.perf_counter()
+        loop(loops)
+        return time.perf_counter() - t0
+    return time_func
+
+
+def per_iteration(body, p, threads):
+    def time_func(loops):
+        t0 = time.perf_counter()
+        workloads.run_parallel(body, p, threads, loops)
+        return time.perf_counter() - t0
+    return time_func
+
+
+def main():
+    runner = pyperf.Runner(processes=6, values=3, warmups=1)
+    runner.metadata["description"] = "Pooling in Depth: get+put latency"
+    loops = workloads.pair_loops()
+    runner.bench_time_func("ns: " + FLOOR, per_pair(loops[FLOOR]))
+    for name, loop in loops.items():
+        if name != FLOOR:
+            runner.bench_time_func("ratio: " + name, ratio_to(loops[FLOOR], loop))
+    for go_name, label, make in workloads.GO_RUNS:
+        for threads in (1, 2, 4):
+            body = workloads.GO_BENCHMARKS[go_name]
+            runner.bench_time_func(f"go: {go_name} | {label} | {threads} threads",
+                                   per_iteration(body, make(), threads))
+
+
+if __name__ == "__main__":
+    main()

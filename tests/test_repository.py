@@ -1,0 +1,52 @@
+"""The front door: pinned requirements, the Makefile targets the README promises."""
+
+import re
+import subprocess
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def requirement_lines(name):
+    lines = (ROOT / name).read_text().splitlines()
+    return [line.strip() for line in lines if line.strip() and not line.startswith("#")]
+
+
+@pytest.mark.parametrize("name", ["requirements.txt", "requirements-bench.txt"])
+def test_every_requirement_is_pinned_exactly(name):
+    loose = [line for line in requirement_lines(name)
+             if not re.fullmatch(r"[A-Za-z0-9_.\-\[\]]+==[A-Za-z0-9_.+\-]+", line)]
+    assert loose == []
+
+
+def test_the_course_tools_are_required_and_jupyter_book_is_1x():
+    pins = dict(line.lower().split("==") for line in requirement_lines("requirements.txt"))
+    for tool in ["jupyter-book", "nbgrader", "jupyterlab", "pytest", "hypothesis", "memray",
+                 "pyperf", "matplotlib"]:
+        assert tool in pins, tool
+    assert pins["jupyter-book"].startswith("1."), "Jupyter Book 2.x cannot build offline"
+
+
+def test_benchmark_only_pools_are_not_runtime_requirements():
+    runtime = {line.split("==")[0].lower() for line in requirement_lines("requirements.txt")}
+    assert not runtime & {"pondpond", "syncpool-py", "fastalloc"}
+
+
+def test_readme_opens_with_the_two_commands_and_they_are_make_targets():
+    readme = (ROOT / "README.md").read_text()
+    first_block = readme.split("```")[1]
+    assert "make book" in first_block and "make test" in first_block
+    targets = re.findall(r"`make (\w+)`", readme)
+    for target in set(targets):
+        dry = subprocess.run(["make", "-n", target], cwd=ROOT, capture_output=True, text=True)
+        assert dry.returncode == 0, f"make {target}: {dry.stderr}"
+
+
+def test_both_packages_import_from_the_environment():
+    import autograder
+    import pool
+
+    assert Path(pool.__file__).parent == ROOT / "reference" / "pool"
+    assert Path(autograder.__file__).parent == ROOT / "autograder"
