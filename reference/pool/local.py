@@ -88,23 +88,23 @@ class Tally:
                      **{f.name: c[f.name] for f in fields(Stats) if f.name != "gets"})
 
 
-class Tallies(threading.local):
+class Tallies:
     """Every thread's Tally for one pool (``all``), and the totals of threads that ended."""
 
-    __slots__ = ("all", "retired", "_lock")
+    __slots__ = ("tls", "all", "retired", "_lock")
 
-    def __new__(cls, *args, **kwargs):
-        self = super().__new__(cls)
+    def __init__(self):
+        self.tls = threading.local()
         self.all = []
         self.retired = Stats()
         self._lock = threading.Lock()
-        return self
 
     def mine(self):
+        """This thread's Tally, made on its first use (slow paths only)."""
         try:
-            return self.tally
+            return self.tls.tally
         except AttributeError:
-            tally = self.tally = Tally()
+            tally = self.tls.tally = Tally()
             with self._lock:
                 self.all.append(tally)
             return tally
