@@ -213,6 +213,23 @@ def test_pool_is_released_when_no_longer_referenced():
 
 
 class TestCleanupTriggers:
+    def test_an_explicit_cleanup_waits_for_one_under_way_then_runs_its_own(self):
+        p = pool.Pool()
+        x = Obj()
+        alive = weakref.ref(x)
+        p.put(x)
+        del x
+        with pool.victim._lock:  # as if another thread were cleaning up
+            t = threading.Thread(target=pool.cleanup)
+            t.start()
+            t.join(0.1)
+            assert t.is_alive()  # waiting, not skipped
+        t.join()
+        assert alive() is not None  # that was the first cleanup
+        pool.cleanup()
+        assert alive() is None
+
+
     def test_a_full_collection_runs_cleanup(self):
         pool.configure(generations=(2,))
         p = pool.Pool()

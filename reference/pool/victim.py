@@ -30,7 +30,8 @@ import weakref
 from .steal import steal
 
 _pools = weakref.WeakSet()  # Go: allPools (and oldPools, the victims, live in each pool)
-_lock = threading.Lock()  # one cleanup at a time
+_lock = threading.RLock()  # one cleanup at a time
+_running = False  # a cleanup is under way (re-entered when a collection starts inside one)
 _generations = frozenset({2})
 _interval = 120.0
 _last_cleanup = time.monotonic()
@@ -46,14 +47,25 @@ def register(pool):
 
 def cleanup():
     """Go's poolCleanup for every live pool: drop each victim, demote each primary."""
-    global _last_cleanup
-    # A collection can start inside a cleanup (it allocates); that one is skipped, not nested.
-    if not _lock.acquire(blocking=False):
+    _cleanup(wait=True)
+
+
+def _cleanup(wait):
+    global _last_cleanup, _running
+    # A collection or the ager finding a cleanup under way in another thread lets it stand
+    # for theirs (wait=False); an explicit call waits for it and then does its own.
+    if not _lock.acquire(blocking=wait):
         return
     try:
-        for pool in list(_pools):
-            pool._cleanup()
-        _last_cleanup = time.monotonic()
+        if _running:
+            return  # a collection started inside this thread's cleanup (it allocates)
+        _running = True
+        try:
+            for pool in list(_pools):
+                pool._cleanup()
+            _last_cleanup = time.monotonic()
+        finally:
+            _running = False
     finally:
         _lock.release()
 
@@ -80,7 +92,7 @@ def configure(*, generations=None, interval=None):
 
 def _on_gc(phase, info):
     if phase == "start" and info["generation"] in _generations:
-        cleanup()
+        _cleanup(wait=False)
 
 
 def _age():
@@ -88,7 +100,7 @@ def _age():
         _wake.wait(max(0.0, _last_cleanup + _interval - time.monotonic()))
         _wake.clear()
         if time.monotonic() - _last_cleanup >= _interval:
-            cleanup()
+            _cleanup(wait=False)
 
 
 def _start_ager():
@@ -101,8 +113,9 @@ def _start_ager():
 
 
 def _restart_ager_in_child():
-    global _ager, _lock
-    _ager, _lock = None, threading.Lock()  # a forked child has neither the thread nor its lock
+    global _ager, _lock, _running
+    # A forked child has only the forking thread: not the ager, nor a cleanup under way.
+    _ager, _lock, _running = None, threading.RLock(), False
     if _pools:
         _start_ager()
 
