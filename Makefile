@@ -51,7 +51,7 @@ lab: $(READY)
 	$(BIN)/jupyter lab labs
 
 clean:
-	rm -rf book/_build bench/results/*.tmp .pytest_cache .hypothesis
+	rm -rf book/_build .pytest_cache .hypothesis
 	find . -name __pycache__ -not -path './$(VENV)/*' -prune -exec rm -rf {} +
 
 distclean: clean

@@ -50,9 +50,8 @@ class BufferPool:
             raise TypeError(f"BufferPool keeps bytearrays, not {type(buf).__name__}")
         size = len(buf)
         if not self.min_size <= size <= self.max_size:
-            # Not kept: counted as a drop in the class it would have gone to.
-            edge = self._classes[0 if size < self.min_size else -1]
-            next(edge._tallies.mine().drops)
+            # Not kept: counted as a drop in the class nearest to its size.
+            self._classes[0 if size < self.min_size else -1].dropped()
             return
         self._classes[size.bit_length() - 1 - self._low].put(buf)
 

@@ -103,6 +103,10 @@ class Pool:
             self._released += sum(local.pooled() for local in dropped.all)
         self._tallies.retire()
 
+    def dropped(self):
+        """Count one object that was given to the pool but not kept (debug drop, oversize)."""
+        next(self._tallies.mine().drops)
+
     def stats(self):
         """Counts of what this pool did, summed over every thread (a ``Stats``)."""
         return self._tallies.stats() + Stats(drops=self._released)
@@ -141,4 +145,4 @@ class CheckedPool(Pool):
         if self._checks.before_put(self.pooled, x):
             super().put(x)
         else:
-            next(self._tallies.mine().drops)
+            self.dropped()
