@@ -9,13 +9,15 @@ BENCH_READY := $(VENV)/.bench-ready
 # nbgrader shells out to alembic, and jupyter-book to jupyter: the venv's bin/ comes first.
 export PATH := $(abspath $(BIN)):$(PATH)
 
-.PHONY: help book test bench lab clean distclean
+.PHONY: help book test bench lab grade labs clean distclean
 
 help:
 	@echo "make book    build the website into book/_build/html"
 	@echo "make test    run every test"
 	@echo "make bench   run the pyperf benchmarks into bench/results"
 	@echo "make lab     open the labs in JupyterLab"
+	@echo "make grade LAB=01-escape NB=labs/01-escape/escape.ipynb   grade a lab notebook"
+	@echo "make labs    regenerate the student notebooks in labs/ from labs/solutions/"
 	@echo "make clean   remove build outputs (make distclean also removes .venv)"
 
 $(READY): requirements.txt pyproject.toml
@@ -50,9 +52,29 @@ lab: $(READY)
 	@test -d labs || { echo "There is no labs/ folder in this checkout: nothing to open."; exit 1; }
 	$(BIN)/jupyter lab labs
 
+grade: $(READY)
+	@test -n "$(LAB)" -a -n "$(NB)" || { echo "usage: make grade LAB=01-escape NB=labs/01-escape/escape.ipynb (NB may be a folder of notebooks)"; exit 2; }
+	$(BIN)/python -m autograder grade $(LAB) $(NB) $(GRADE_FLAGS)
+
+# The student notebooks are made by nbgrader from the sources, never edited by hand.
+labs: $(READY)
+	cd labs && for lab in solutions/*/; do \
+		$(abspath $(BIN))/nbgrader generate_assignment "$$(basename $$lab)" --force --log-level=WARN || exit 1; \
+	done
+
 clean:
 	rm -rf book/_build .pytest_cache .hypothesis
 	find . -name __pycache__ -not -path './$(VENV)/*' -prune -exec rm -rf {} +
 
-distclean: clean
+distgrade: $(READY)
+	@test -n "$(LAB)" -a -n "$(NB)" || { echo "usage: make grade LAB=01-escape NB=labs/01-escape/escape.ipynb (NB may be a folder of notebooks)"; exit 2; }
+	$(BIN)/python -m autograder grade $(LAB) $(NB) $(GRADE_FLAGS)
+
+# The student notebooks are made by nbgrader from the sources, never edited by hand.
+labs: $(READY)
+	cd labs && for lab in solutions/*/; do \
+		$(abspath $(BIN))/nbgrader generate_assignment "$$(basename $$lab)" --force --log-level=WARN || exit 1; \
+	done
+
+clean: clean
 	rm -rf $(VENV)

@@ -17,7 +17,7 @@ Python is the memoryview.
 
 import operator
 
-from .syncpool import Pool
+from .syncpool import CheckedPool, Pool
 
 
 class BufferPool:
@@ -31,8 +31,10 @@ class BufferPool:
             raise ValueError(f"min_size {min_size} is larger than max_size {max_size}")
         self.min_size, self.max_size = min_size, max_size
         self._low = min_size.bit_length() - 1
-        self._classes = [Pool(_maker(1 << bits), debug=debug)
-                         for bits in range(self._low, max_size.bit_length())]
+        sizes = [1 << bits for bits in range(self._low, max_size.bit_length())]
+        # In debug mode, the escape check must count this class's put as one more caller.
+        self._classes = [CheckedPool(_maker(size), debug=debug, depth=2) if debug
+                         else Pool(_maker(size)) for size in sizes]
 
     def get(self, n):
         """A bytearray of at least n bytes (of n's size class, or exactly n past max_size)."""

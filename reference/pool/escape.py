@@ -49,13 +49,19 @@ class Debug:
 
 
 class Checks:
-    """The debug-mode checks of one pool."""
+    """The debug-mode checks of one pool.
 
-    baseline = None  # sys.getrefcount seen for a properly handed-over object; set below
+    depth is how many calls pass the object on before before_put sees it: 1 for
+    ``pool.put(x)``, 2 for ``buffers.put(x)`` on a BufferPool, whose put calls a Pool's.
+    """
 
-    def __init__(self, debug):
+    baselines = {}  # depth -> sys.getrefcount seen for a properly handed-over object
+
+    def __init__(self, debug, depth=1):
         self.debug = debug
         self.random = random.Random(debug.seed)
+        self.baseline = Checks.baselines[depth]
+        self._depth = depth
 
     def before_put(self, pooled, x):
         """Raise or warn about misuse; False if this put is to be dropped at random.
@@ -68,32 +74,29 @@ class Checks:
                 f"{type(x).__name__} object at {id(x):#x} is already in the pool: putting it "
                 "twice would hand it to two getters. Put each object back once, after its "
                 "last use.")
-        if self.debug.escape and refs > Checks.baseline:
+        if self.debug.escape and refs > self.baseline:
             warnings.warn(
                 f"{type(x).__name__} object at {id(x):#x} was put back with "
-                f"{refs - Checks.baseline} more reference(s) than its owner's: a view, a "
+                f"{refs - self.baseline} more reference(s) than its owner's: a view, a "
                 "container or another name still reaches it, and will see it change when the "
-                "pool hands it out again.", EscapeWarning, stacklevel=3)
+                "pool hands it out again.", EscapeWarning, stacklevel=2 + self._depth)
         return self.random.random() >= self.debug.drop
 
 
-class _Caller:
-    """The shape of a checked put: a method that passes its argument to before_put."""
-
-    def __init__(self, checks):
-        self.checks = checks
-
-    def put(self, x):
-        return self.checks.before_put(tuple, x)
+def _pass_on(depth, checks, x):
+    """Call checks.before_put(..., x) through depth frames that each hold x, as puts do."""
+    if depth == 1:
+        return checks.before_put(tuple, x)
+    return _pass_on(depth - 1, checks, x)
 
 
-def _calibrate():
+def _calibrate(depth):
     probe = bytearray(1)  # held by one variable and passed straight to put, as callers do
     refs = []
-    checks = Checks(Debug(drop=0.0))
+    checks = Checks.__new__(Checks)
     checks.before_put = lambda pooled, x: refs.append(sys.getrefcount(x))  # same frame depth
-    _Caller(checks).put(probe)
+    _pass_on(depth, checks, probe)
     return refs[0]
 
 
-Checks.baseline = _calibrate()
+Checks.baselines = {depth: _calibrate(depth) for depth in (1, 2)}

@@ -31,7 +31,7 @@ class Pool:
     __slots__ = ("_new", "_locals", "_victim", "_tallies", "_released", "__weakref__")
     shared_queue = deque  # a subclass may use steal.ChainShared, Go's own structure
 
-    def __new__(cls, new=None, *, debug=False):
+    def __new__(cls, new=None, *, debug=False, **kwargs):
         if debug and cls is Pool:
             cls = CheckedPool  # misuse checks cost time, so they live in a subclass
         return super().__new__(cls)
@@ -131,13 +131,13 @@ class CheckedPool(Pool):
 
     __slots__ = ("_checks",)
 
-    def __init__(self, new=None, *, debug=True):
+    def __init__(self, new=None, *, debug=True, depth=1):
         if debug is True or debug is False:
             debug = Debug()
         if not isinstance(debug, Debug):
             raise TypeError(f"debug must be True or a pool.Debug(...), not {debug!r}")
         super().__init__(new)
-        self._checks = Checks(debug)
+        self._checks = Checks(debug, depth)  # depth: calls between the caller and this put
 
     def put(self, x):
         if x is None:

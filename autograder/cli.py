@@ -1,0 +1,137 @@
+"""python -m autograder grade LAB SUBMISSION | describe LAB | labs
+
+Exit status of grade: 0 when the lab passes (every autograded check), 1 when it does not,
+2 when the submission cannot be graded at all (not a notebook, a missing function, a wrong
+signature) or the lab does not exist -- with a message that says what to do.
+"""
+
+import argparse
+import os
+import sys
+from pathlib import Path
+
+from . import grade as grading
+from . import lab as labs
+from . import report
+
+PASSED, NOT_PASSED, BROKEN = 0, 1, 2
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(prog="python -m autograder",
+                                     description="Grade Pooling in Depth lab notebooks.")
+    sub = parser.add_subparsers(dest="command", required=True)
+    g = sub.add_parser("grade", help="grade a notebook, or a folder of them (one per student)")
+    g.add_argument("lab", help=f"the lab, e.g. 01-escape (labs: {', '.join(labs.available())})")
+    g.add_argument("submission", type=Path, help="a .ipynb notebook, or a folder of them")
+    g.add_argument("--json", type=Path, metavar="FILE", help="write the results as JSON")
+    g.add_argument("--junit", type=Path, metavar="FILE", help="write JUnit XML (for CI)")
+    g.add_argument("--gradescope", type=Path, metavar="FILE",
+                   help="write Gradescope's results.json")
+    g.add_argument("--tests-from", type=Path, metavar="DIR",
+                   help="take the lab's tests (hidden ones included) from DIR/<lab>/ instead "
+                        "of labs/solutions/<lab>/")
+    g.add_argument("--csv", type=Path, metavar="FILE",
+                   help="folder mode: where to write the scores (default: grades-<lab>.csv "
+                        "in the folder)")
+    g.add_argument("--gradebook", metavar="DB", help="also record scores in this nbgrader "
+                   "gradebook (a SQLite file or URL)")
+    g.add_argument("--jobs", type=int, default=min(2, os.cpu_count() or 1),
+                   help="sandboxed runs at once, latency excepted (default: %(default)s)")
+    d = sub.add_parser("describe", help="print a lab's checks, thresholds and points")
+    d.add_argument("lab")
+    sub.add_parser("labs", help="list the labs")
+    args = parser.parse_args(argv)
+
+    if args.command == "labs":
+        print("\n".join(labs.available()))
+        return 0
+    try:
+        lab = labs.load(args.lab, getattr(args, "tests_from", None))
+    except labs.LabError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return BROKEN
+    if args.command == "describe":
+        print(describe_text(lab))
+        return 0
+    if args.submission.is_dir():
+        return grade_folder(lab, args)
+    return grade_one(lab, args)
+
+
+def describe_text(lab):
+    lines = [lab.title, ""]
+    for c in lab.checks:
+        p = c.params
+        if c.kind == "functional":
+            rule = f"the test cell {c.id} passes (hidden tests included)"
+        elif c.kind == "allocations":
+            rule = (f"at most {p['max']:g} allocations of {p['min_block']}+ bytes per "
+                    f"{p.get('unit', 'message')} (memray)")
+        else:
+            rule = (f"ratio to the baseline at most {p['full_at']:g} for full points, "
+                    f"none at {p['zero_at']:g} or above (pyperf)")
+        lines.append(f"  {c.points:g} pts  {c.name}: {rule}")
+    lines.append(f"  total {lab.points:g} points; the lab passes when every check passes")
+    return "\n".join(lines)
+
+
+def say(message):
+    print(message, file=sys.stderr, flush=True)
+
+
+def grade_one(lab, args):
+    try:
+        result = grading.grade(lab, args.submission, jobs=args.jobs, progress=say)
+    except grading.BrokenSubmission as e:
+        print(f"error: cannot grade {args.submission}: {e}", file=sys.stderr)
+        return BROKEN
+    print(report.table(result))
+    if args.json:
+        report.write_json(args.json, report.to_dict(result))
+    if args.junit:
+        args.junit.write_text(report.junit(result))
+    if args.gradescope:
+        report.write_json(args.gradescope, report.gradescope(result))
+    if args.gradebook:
+        report.write_gradebook(args.gradebook, lab, [(_student(lab, args.submission),
+                                                      result, None)])
+    return PASSED if result.passed else NOT_PASSED
+
+
+def _student(lab, path):
+    """A student's name: the file's stem, or its folder's name for <student>/<lab notebook>."""
+    return path.parent.name if path.name == lab.notebook else path.stem
+
+
+def grade_folder(lab, args):
+    found = sorted(p for p in args.submission.rglob("*.ipynb")
+                   if ".ipynb_checkpoints" not in p.parts)
+    if not found:
+        print(f"error: no .ipynb notebooks in {args.submission}", file=sys.stderr)
+        return BROKEN
+    done = []
+
+    def progress(message):
+        if message.startswith(("PASS", "FAIL", "NOISY")):
+            return  # per-check lines would drown the bar
+        if message.endswith("loading the notebook's code") or message.startswith("measuring"):
+            done.append(message)
+            bar = "#" * (20 * len(done) // (2 * len(found)))
+            say(f"[{bar:20s}] {len(done)}/{2 * len(found)} {message}")
+
+    graded = grading.grade_many(lab, found, jobs=args.jobs, progress=progress)
+    rows = [(_student(lab, path), rep, err) for path, rep, err in graded]
+    for student, rep, err in rows:
+        status = err and f"cannot grade: {err}" or \
+            f"{rep.score:g}/{lab.points:g} {'passed' if rep.passed else 'not passed'}"
+        print(f"{student}: {status}")
+    out = args.csv or args.submission / f"grades-{lab.id}.csv"
+    report.write_csv(out, lab, rows)
+    print(f"scores written to {out}")
+    if args.json:
+        report.write_json(args.json, [report.to_dict(r) if r else {"student": s, "error": e}
+                                      for s, r, e in rows])
+    if args.gradebook:
+        report.write_gradebook(args.gradebook, lab, rows)
+    return PASSED if all(r and r.passed for _, r, _ in rows) else NOT_PASSED

@@ -1,0 +1,124 @@
+"""Grade one submission: read it, probe it, run every check, and total the points.
+
+Checks that count or test run in parallel; latency checks run afterwards, one at a time,
+with nothing else running, so that they measure the submission and not its neighbours.
+"""
+
+import tempfile
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+
+from . import checks, notebook, sandbox
+from .notebook import BrokenSubmission
+
+
+@dataclass
+class Report:
+    lab: object
+    submission: Path
+    results: list
+    seconds: float
+    isolation: str
+
+    @property
+    def score(self):
+        return round(sum(r.score for r in self.results), 2)
+
+    @property
+    def passed(self):
+        return all(r.passed for r in self.results)
+
+
+def quiet(message):
+    pass
+
+
+def grade(lab, submission, *, jobs=2, progress=quiet):
+    """Grade one notebook against lab; raises BrokenSubmission if it cannot be graded."""
+    ((_, report, error),) = grade_many(lab, [submission], jobs=jobs, progress=progress)
+    if error:
+        raise BrokenSubmission(error)
+    return report
+
+
+def grade_many(lab, submissions, *, jobs=2, progress=quiet):
+    """[(submission, Report or None, error)]: every submission graded.
+
+    First, for all submissions at once (jobs at a time), everything but latency; then each
+    submission's latency checks, one at a time, with nothing else running.
+    """
+    submissions = [Path(s) for s in submissions]
+    with tempfile.TemporaryDirectory(prefix="autograder-") as tmp:
+        inner = jobs if len(submissions) == 1 else 1  # one notebook: its checks in parallel
+
+        def first(indexed):
+            i, path = indexed
+            workdir = Path(tmp) / str(i)
+            workdir.mkdir()
+            try:
+                program = notebook.assemble(lab, notebook.read(path))
+            except BrokenSubmission as e:
+                return path, None, str(e), None, workdir, time.monotonic()
+            start = time.monotonic()
+            progress(f"{path}: loading the notebook's code")
+            loaded = checks.run_sandboxed(lab, program, {"kind": "probe"}, workdir, "probe")
+            try:
+                failed = probe_failures(lab, loaded)
+            except BrokenSubmission as e:
+                return path, None, str(e), None, workdir, start
+            if failed is not None:  # nothing to measure: every check failed already
+                return path, failed, None, None, workdir, start
+            results = run_checks(lab, program, workdir, inner, progress,
+                                 [c for c in lab.checks if c.kind != "latency"])
+            return path, results, None, program, workdir, start
+
+        with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
+            firsts = list(pool.map(first, enumerate(submissions)))
+        graded = []
+        for path, results, error, program, workdir, start in firsts:
+            if error:
+                graded.append((path, None, error))
+                continue
+            if program is not None:  # it loaded: now its latency checks, alone
+                results += run_checks(lab, program, workdir, 1, progress,
+                                      [c for c in lab.checks if c.kind == "latency"])
+            order = {c.id: i for i, c in enumerate(lab.checks)}
+            results.sort(key=lambda r: order[r.check.id])
+            graded.append((path, Report(lab, path, results, time.monotonic() - start,
+                                        sandbox.description()), None))
+    return graded
+
+
+def probe_failures(lab, outcome):
+    """Results for every check if the code cannot even load; None if it loaded."""
+    found = outcome.result
+    if found and found.get("ok"):
+        if found["missing"] or found["wrong"]:
+            raise BrokenSubmission(_signature_message(lab, found))
+        return None
+    why = checks.failure(outcome) or "the code did not load"
+    return [checks.Result(c, "fail", 0, "not run", "", "", f"the notebook's code did not "
+                          f"finish loading: {why}") for c in lab.checks]
+
+
+def _signature_message(lab, found):
+    parts = [f"{name}() is missing: define it in its answer cell, with parameters "
+             f"({', '.join(lab.functions[name])})" for name in found["missing"]]
+    parts += [f"{name}() has parameters ({', '.join(params or ['?'])}) but the lab calls it "
+              f"with ({', '.join(lab.functions[name])}): keep the signature it was given"
+              for name, params in found["wrong"].items()]
+    return "; ".join(parts)
+
+
+def run_checks(lab, program, workdir, jobs, progress, todo):
+    def run(check):
+        if check.kind == "latency":
+            progress(f"measuring {check.name} (pyperf)")
+        result = checks.KINDS[check.kind](check, lab, program, workdir)
+        progress(f"{result.status.upper():5s} {check.name}")
+        return result
+
+    with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
+        return list(pool.map(run, todo))

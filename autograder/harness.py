@@ -1,0 +1,169 @@
+"""The sandboxed side of grading: run the lab program, then one task, and report.
+
+Run as ``python -m autograder.harness SPEC.json`` by sandbox.run, never imported by the
+grader. The spec holds the program (the lab's given cells and the submission's solution
+cells), the task, and where to write results. Only results go to that file, as JSON lines;
+what the code prints goes nowhere.
+"""
+
+import importlib.util
+import inspect
+import json
+import os
+import resource
+import sys
+import time
+import traceback
+
+
+def main(spec_path):
+    with open(spec_path) as f:
+        spec = json.load(f)
+    if spec.get("drop_to") is not None and os.geteuid() == 0:
+        resource.setrlimit(resource.RLIMIT_NPROC, (512, 512))  # no fork bombs
+        os.setgroups([])
+        os.setgid(spec["drop_to"])
+        os.setuid(spec["drop_to"])  # before any lab code runs
+    task = spec["task"]
+    if task["kind"] == "latency":
+        return latency(spec_path, spec)  # pyperf runs this module again, in workers
+    out = open(spec["results"], "a")
+
+    def report(**fields):
+        out.write(json.dumps(fields) + "\n")
+        out.flush()
+
+    ns = load_program(spec, report)
+    try:
+        result = TASKS[task["kind"]](ns, task, spec)
+    except BaseException as e:  # noqa: BLE001 -- sys.exit and KeyboardInterrupt included
+        result = {"ok": False, "error": explain(e)}
+    report(event="result", **result)
+    out.close()
+    sys.stdout.flush()
+    return 0
+
+
+def load_program(spec, report=None):
+    ns = {"__name__": "__lab__"}
+    for grade_id, source in spec["program"]:
+        try:
+            exec(compile(source, f"<cell {grade_id}>", "exec"), ns)
+        except BaseException as e:  # noqa: BLE001
+            if report:
+                report(event="cell-error", cell=grade_id, error=explain(e))
+    return ns
+
+
+def explain(e):
+    """One line a learner can act on."""
+    if isinstance(e, NotImplementedError):
+        frame = traceback.extract_tb(e.__traceback__)[-1]
+        return (f"not implemented: {frame.name} still raises NotImplementedError -- "
+                "write your code in its answer cell")
+    if isinstance(e, SystemExit):
+        return f"the code called sys.exit({e.code!r})"
+    if isinstance(e, MemoryError):
+        return "MemoryError: the code tried to use more memory than the grader allows"
+    where = ""
+    frames = [f for f in traceback.extract_tb(e.__traceback__) if f.filename.startswith("<cell")]
+    if frames:
+        f = frames[-1]
+        where = f" ({f.filename[1:-1]}, line {f.lineno}: {f.line.strip() if f.line else ''})"
+    message = str(e)
+    if not message and isinstance(e, AssertionError):
+        message = "assertion failed"
+    return f"{type(e).__name__}: {message}{where}"
+
+
+def probe(ns, task, spec):
+    """Which required functions are missing, and which have other parameters."""
+    missing, wrong = [], {}
+    for name, params in spec["functions"].items():
+        f = ns.get(name)
+        if not callable(f):
+            missing.append(name)
+            continue
+        try:
+            found = list(inspect.signature(f).parameters)
+        except (TypeError, ValueError):
+            found = None
+        if found != params:
+            wrong[name] = found
+    return {"ok": True, "missing": missing, "wrong": wrong}
+
+
+def functional(ns, task, spec):
+    exec(compile(task["source"], f"<cell {task['check']}>", "exec"), ns)
+    return {"ok": True}
+
+
+def smoke(ns, task, spec):
+    """Run the candidate of a latency workload once, so that its errors read well."""
+    baseline, candidate = workload(spec, task["workload"])(ns)
+    candidate()
+    return {"ok": True}
+
+
+def workload(spec, name):
+    loaded = importlib.util.spec_from_file_location("lab_workloads", spec["workloads"])
+    module = importlib.util.module_from_spec(loaded)
+    loaded.loader.exec_module(module)
+    return getattr(module, name)
+
+
+def allocations(ns, task, spec):
+    import memray
+
+    import pool
+
+    run, units = workload(spec, task["workload"])(ns)
+    # A collection mid-measurement would empty the pools and count against the submission.
+    pool.configure(generations=(), interval=1e9)
+    with memray.Tracker(task["capture"], trace_python_allocators=True):
+        run()
+    return {"ok": True, "units": units}
+
+
+def latency(spec_path, spec):
+    """Act as a pyperf script: the master spawns workers running this same function."""
+    import pyperf
+
+    task = spec["task"]
+    runner = pyperf.Runner(processes=task["processes"], values=task["values"], warmups=1,
+                           program_args=("-m", "autograder.harness", spec_path))
+    runner.argparser.add_argument("spec")
+    argv = sys.argv[1:]
+    if "--worker" not in argv:
+        argv += ["--quiet", "--output", task["output"],
+                 "--inherit-environ", "PYTHONMALLOC,PYTHONHASHSEED"]
+    runner.parse_args(argv)
+    pair = []
+
+    def time_func(loops):
+        if not pair:  # in a worker only: the master never runs the submission's code
+            ns = load_program(spec)
+            pair.extend(workload(spec, task["workload"])(ns))
+        baseline, candidate = pair
+        clock = time.perf_counter
+        total = 0.0
+        for _ in range(loops):
+            t0 = clock()
+            baseline()
+            t1 = clock()
+            candidate()
+            t2 = clock()
+            total += (t2 - t1) / (t1 - t0)
+        return total  # pyperf divides by loops: each value is a mean ratio, not seconds
+
+    runner.bench_time_func("ratio", time_func)
+    if "--worker" not in argv:  # the master: pyperf has written the output file
+        with open(spec["results"], "a") as out:
+            out.write(json.dumps({"event": "result", "ok": True}) + "\n")
+    return 0
+
+
+TASKS = {"probe": probe, "functional": functional, "allocations": allocations, "smoke": smoke}
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1]))

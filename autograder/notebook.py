@@ -1,0 +1,58 @@
+"""Read a submitted notebook and assemble the program the sandbox runs.
+
+Only the submission's solution cells are taken, by nbgrader grade_id; everything around them
+comes from the lab's source notebook, so an edited given cell or test cell changes nothing.
+"""
+
+import json
+from pathlib import Path
+
+import nbformat
+
+
+class BrokenSubmission(Exception):
+    """The submission cannot be graded at all; the message says what to do."""
+
+
+def read(path):
+    path = Path(path)
+    if not path.is_file():
+        raise BrokenSubmission(f"{path}: no such file. Pass the path of your lab notebook (.ipynb).")
+    try:
+        raw = json.loads(path.read_text(encoding="utf-8"))
+    except UnicodeDecodeError:
+        raise BrokenSubmission(f"{path} is not a text file: submit the .ipynb notebook itself.")
+    except json.JSONDecodeError as e:
+        raise BrokenSubmission(
+            f"{path} is not valid JSON ({e.msg} at line {e.lineno}, column {e.colno}). "
+            "Was it edited outside Jupyter? Open it in JupyterLab, save it, and submit again.")
+    if not isinstance(raw, dict) or "cells" not in raw:
+        raise BrokenSubmission(f"{path} is JSON but not a Jupyter notebook (it has no cells).")
+    try:
+        nb = nbformat.reads(json.dumps(raw), as_version=4)
+    except Exception as e:  # nbformat raises several kinds for a malformed notebook
+        raise BrokenSubmission(f"{path} is not a readable notebook: {e}")
+    return nb
+
+
+def solutions(nb):
+    """grade_id -> source of each solution cell in a submitted notebook."""
+    out = {}
+    for cell in nb.cells:
+        meta = cell.get("metadata", {}).get("nbgrader", {})
+        if cell.get("cell_type") == "code" and meta.get("solution") and "grade_id" in meta:
+            out[meta["grade_id"]] = cell.get("source", "")
+    return out
+
+
+def assemble(lab, nb):
+    """The code cells to run, in order: the lab's given cells and the submission's solutions."""
+    theirs = solutions(nb)
+    missing = [c.grade_id for c in lab.cells if c.role == "solution" and c.grade_id not in theirs]
+    if missing:
+        raise BrokenSubmission(
+            f"the notebook has no answer cell {', '.join(map(repr, missing))}: it is not the "
+            f"{lab.id} notebook, or that cell was deleted or re-created. Start again from "
+            f"labs/{lab.id}/{lab.notebook} and write your code in its answer cells.")
+    return [(c.grade_id, theirs[c.grade_id] if c.role == "solution" else c.source)
+            for c in lab.cells if c.role in ("given", "solution")]

@@ -1,0 +1,125 @@
+"""A grade, written out: a terminal table, JSON, JUnit XML, Gradescope's results.json, CSV,
+and nbgrader's gradebook."""
+
+import csv
+import json
+import xml.etree.ElementTree as ET
+
+MARK = {"pass": "PASS", "fail": "FAIL", "noisy": "NOISY"}
+
+
+def _points(x):
+    return f"{x:g}"
+
+
+def table(report):
+    rows = [("", "check", "measured", "threshold", "margin", "points")]
+    for r in report.results:
+        rows.append((MARK[r.status], r.check.name, r.measured, r.threshold, r.margin,
+                     f"{_points(r.score)}/{_points(r.check.points)}"))
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+    lines = [f"{report.lab.title} -- {report.submission}", ""]
+    for row in rows:
+        lines.append("  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip())
+    lines.append("")
+    passing = sum(r.passed for r in report.results)
+    verdict = "PASSED" if report.passed else "NOT PASSED"
+    lines.append(f"Score {_points(report.score)}/{_points(report.lab.points)} -- {verdict} "
+                 f"({passing} of {len(report.results)} checks pass; the written answer is "
+                 "graded by hand)")
+    lines.append(f"Graded in {report.seconds:.1f} s; network isolation: {report.isolation}")
+    notes = [r for r in report.results if not r.passed or r.detail and r.check.kind != "functional"]
+    if notes:
+        lines.append("")
+    for r in notes:
+        lines.append(f"* {r.check.name}: {r.detail}")
+        if not r.passed and r.check.hint:
+            lines.append(f"  hint: {r.check.hint}")
+    return "\n".join(lines)
+
+
+def to_dict(report):
+    return {
+        "lab": report.lab.id, "submission": str(report.submission),
+        "score": report.score, "max_score": report.lab.points, "passed": report.passed,
+        "seconds": round(report.seconds, 2), "network_isolation": report.isolation,
+        "checks": [{"id": r.check.id, "name": r.check.name, "kind": r.check.kind,
+                    "status": r.status, "score": r.score, "points": r.check.points,
+                    "measured": r.measured, "threshold": r.threshold, "margin": r.margin,
+                    "detail": r.detail, "hint": "" if r.passed else r.check.hint}
+                   for r in report.results],
+    }
+
+
+def junit(report):
+    suite = ET.Element("testsuite", name=report.lab.id, tests=str(len(report.results)),
+                       failures=str(sum(not r.passed for r in report.results)),
+                       time=f"{report.seconds:.2f}")
+    for r in report.results:
+        case = ET.SubElement(suite, "testcase", classname=report.lab.id, name=r.check.name)
+        summary = f"measured {r.measured}; threshold {r.threshold}; {r.detail}".strip("; ")
+        if r.passed:
+            ET.SubElement(case, "system-out").text = summary
+        else:
+            failure = ET.SubElement(case, "failure", message=f"{r.status}: {r.detail}"[:500])
+            failure.text = f"{summary}\nhint: {r.check.hint}"
+    root = ET.Element("testsuites")
+    root.append(suite)
+    ET.indent(root)
+    return ET.tostring(root, encoding="unicode", xml_declaration=True)
+
+
+def gradescope(report):
+    """results.json as Gradescope's autograder specification describes it."""
+    return {
+        "score": report.score,
+        "output": f"{report.lab.title}: {_points(report.score)}/{_points(report.lab.points)}",
+        "tests": [{"name": r.check.name, "score": r.score, "max_score": r.check.points,
+                   "status": "passed" if r.passed else "failed",
+                   "output": "\n".join(filter(None, [
+                       f"measured {r.measured}, threshold {r.threshold}", r.detail,
+                       "" if r.passed else f"hint: {r.check.hint}"]))}
+                  for r in report.results],
+    }
+
+
+def write_json(path, data):
+    with open(path, "w") as f:
+        json.dump(data, f, indent=2)
+        f.write("\n")
+
+
+def write_csv(path, lab, graded):
+    """One row per student: total, verdict, and each check's points (or why it is missing)."""
+    with open(path, "w", newline="") as f:
+        out = csv.writer(f)
+        out.writerow(["student", "score", "max_score", "passed", "error",
+                      *(c.id for c in lab.checks)])
+        for student, report, error in graded:
+            if report is None:
+                out.writerow([student, 0, lab.points, False, error, *([""] * len(lab.checks))])
+            else:
+                out.writerow([student, report.score, lab.points, report.passed, "",
+                              *(r.score for r in report.results)])
+
+
+def write_gradebook(url, lab, graded):
+    """Record the autograded scores in an nbgrader gradebook (SQLite URL or path)."""
+    from nbgrader.api import Gradebook
+
+    if "://" not in str(url):
+        url = f"sqlite:///{url}"
+    notebook = lab.notebook.removesuffix(".ipynb")
+    with Gradebook(url) as gb:
+        gb.update_or_create_assignment(lab.id)
+        gb.update_or_create_notebook(notebook, lab.id)
+        for c in lab.checks:
+            gb.update_or_create_grade_cell(c.id, notebook, lab.id, max_score=c.points,
+                                           cell_type="code")
+        for student, report, _ in graded:
+            gb.update_or_create_student(student)
+            gb.update_or_create_submission(lab.id, student)
+            for c, r in zip(lab.checks, report.results if report else [None] * len(lab.checks)):
+                grade = gb.find_grade(c.id, notebook, lab.id, student)
+                grade.auto_score = r.score if r else 0
+            gb.db.commit()
