@@ -96,7 +96,9 @@ def probe_failures(lab, outcome):
     found = outcome.result
     if found and found.get("ok"):
         if found["missing"] or found["wrong"]:
-            raise BrokenSubmission(_signature_message(lab, found))
+            raised = [f"cell {r['cell']} raised {r['error']}" for r in outcome.records
+                      if r.get("event") == "cell-error"]
+            raise BrokenSubmission("; ".join([_signature_message(lab, found), *raised]))
         return None
     why = checks.failure(outcome) or "the code did not load"
     return [checks.Result(c, "fail", 0, "not run", "", "", f"the notebook's code did not "

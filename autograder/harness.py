@@ -9,6 +9,7 @@ what the code prints goes nowhere.
 import importlib.util
 import inspect
 import json
+import linecache
 import os
 import resource
 import sys
@@ -44,19 +45,25 @@ def main(spec_path):
     return 0
 
 
+def run_cell(grade_id, source, ns):
+    filename = f"<cell {grade_id}>"
+    linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
+    exec(compile(source, filename, "exec"), ns)
+
+
 def load_program(spec, report=None):
     ns = {"__name__": "__lab__"}
     for grade_id, source in spec["program"]:
         try:
-            exec(compile(source, f"<cell {grade_id}>", "exec"), ns)
+            run_cell(grade_id, source, ns)
         except BaseException as e:  # noqa: BLE001
             if report:
                 report(event="cell-error", cell=grade_id, error=explain(e))
     return ns
 
 
-def explain(e):
-    """One line a learner can act on."""
+def explain(e, prefer=None):
+    """One line a learner can act on; where, in the prefer cell if the error passed it."""
     if isinstance(e, NotImplementedError):
         frame = traceback.extract_tb(e.__traceback__)[-1]
         return (f"not implemented: {frame.name} still raises NotImplementedError -- "
@@ -67,9 +74,10 @@ def explain(e):
         return "MemoryError: the code tried to use more memory than the grader allows"
     where = ""
     frames = [f for f in traceback.extract_tb(e.__traceback__) if f.filename.startswith("<cell")]
+    preferred = [f for f in frames if f.filename == prefer]
     if frames:
-        f = frames[-1]
-        where = f" ({f.filename[1:-1]}, line {f.lineno}: {f.line.strip() if f.line else ''})"
+        f = preferred[0] if preferred else frames[-1]
+        where = f" ({f.filename[1:-1]}, line {f.lineno}: {(f.line or '').strip()})"
     message = str(e)
     if not message and isinstance(e, AssertionError):
         message = "assertion failed"
@@ -94,7 +102,10 @@ def probe(ns, task, spec):
 
 
 def functional(ns, task, spec):
-    exec(compile(task["source"], f"<cell {task['check']}>", "exec"), ns)
+    try:
+        run_cell(task["check"], task["source"], ns)
+    except BaseException as e:  # noqa: BLE001
+        return {"ok": False, "error": explain(e, prefer=f"<cell {task['check']}>")}
     return {"ok": True}
 
 

@@ -3,6 +3,8 @@ and nbgrader's gradebook."""
 
 import csv
 import json
+import os
+import sys
 import xml.etree.ElementTree as ET
 
 MARK = {"pass": "PASS", "fail": "FAIL", "noisy": "NOISY"}
@@ -97,16 +99,21 @@ def write_csv(path, lab, graded):
                       *(c.id for c in lab.checks)])
         for student, report, error in graded:
             if report is None:
-                out.writerow([student, 0, lab.points, False, error, *([""] * len(lab.checks))])
+                out.writerow([student, 0, _points(lab.points), False, error,
+                              *([""] * len(lab.checks))])
             else:
-                out.writerow([student, report.score, lab.points, report.passed, "",
-                              *(r.score for r in report.results)])
+                out.writerow([student, _points(report.score), _points(lab.points),
+                              report.passed, "", *(_points(r.score) for r in report.results)])
 
 
 def write_gradebook(url, lab, graded):
     """Record the autograded scores in an nbgrader gradebook (SQLite URL or path)."""
     from nbgrader.api import Gradebook
 
+    # nbgrader runs the alembic command to set up its database: it must be on PATH.
+    bin_dir = os.path.dirname(sys.executable)
+    if bin_dir not in os.environ.get("PATH", "").split(os.pathsep):
+        os.environ["PATH"] = bin_dir + os.pathsep + os.environ.get("PATH", "")
     if "://" not in str(url):
         url = f"sqlite:///{url}"
     notebook = lab.notebook.removesuffix(".ipynb")

@@ -1,0 +1,254 @@
+"""The autograder, end to end on Lab 1: right answers pass, wrong ones fail, hostile ones
+are graded without harm, and the verdict does not change from run to run."""
+
+import csv
+import dataclasses
+import json
+import shutil
+import subprocess
+import sys
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from autograder import grade as grading
+from autograder import lab as labs
+
+ROOT = Path(__file__).resolve().parent.parent
+SOLUTION = ROOT / "labs" / "solutions" / "01-escape" / "escape.ipynb"
+STUDENT = ROOT / "labs" / "01-escape" / "escape.ipynb"
+
+NAIVE = {  # correct, and allocating per message like the codec the lab starts from
+    "encode": "def encode(kind, body, buffers):\n    return encode_naive(kind, body)\n",
+    "send_all": "def send_all(messages, send, buffers):\n    send_all_naive(messages, send)\n",
+}
+
+
+def variant(tmp_path, name, **answers):
+    """The solution notebook with some answer cells replaced, saved as name.ipynb."""
+    nb = nbformat.read(SOLUTION, as_version=4)
+    for cell in nb.cells:
+        grade_id = cell.metadata.get("nbgrader", {}).get("grade_id")
+        if grade_id in answers:
+            cell.source = answers[grade_id]
+    path = tmp_path / f"{name}.ipynb"
+    nbformat.write(nb, path)
+    return path
+
+
+def cli(*args):
+    return subprocess.run([sys.executable, "-m", "autograder", *map(str, args)],
+                          capture_output=True, text=True, cwd=ROOT, timeout=600)
+
+
+@pytest.fixture(scope="module")
+def lab():
+    return labs.load("01-escape")
+
+
+@pytest.fixture
+def fast_lab(lab):
+    """Lab 1 with short timeouts, for submissions that hang."""
+    return dataclasses.replace(lab, limits={**lab.limits, "seconds": 4, "latency_seconds": 20})
+
+
+def statuses(report):
+    return {r.check.id: r.status for r in report.results}
+
+
+def test_the_solution_scores_full_marks_within_a_minute(tmp_path):
+    run = cli("grade", "01-escape", SOLUTION, "--json", tmp_path / "r.json",
+              "--junit", tmp_path / "r.xml", "--gradescope", tmp_path / "results.json")
+    assert run.returncode == 0, run.stdout + run.stderr
+    result = json.loads((tmp_path / "r.json").read_text())
+    assert result["score"] == result["max_score"] == 12
+    assert result["seconds"] < 60
+    assert all(c["status"] == "pass" for c in result["checks"])
+    suite = ET.parse(tmp_path / "r.xml").getroot().find("testsuite")
+    assert suite.get("tests") == "5" and suite.get("failures") == "0"
+    scope = json.loads((tmp_path / "results.json").read_text())
+    assert scope["score"] == 12 and len(scope["tests"]) == 5
+    assert {t["status"] for t in scope["tests"]} == {"passed"}
+
+
+def test_the_unmodified_student_notebook_scores_zero_saying_not_implemented(tmp_path):
+    run = cli("grade", "01-escape", STUDENT, "--json", tmp_path / "r.json")
+    assert run.returncode == 1
+    result = json.loads((tmp_path / "r.json").read_text())
+    assert result["score"] == 0
+    assert all("not implemented" in c["detail"] for c in result["checks"]), result["checks"]
+    assert "not implemented" in run.stdout
+
+
+def test_a_naive_codec_passes_the_tests_and_fails_the_allocation_check(lab, tmp_path):
+    report = grading.grade(lab, variant(tmp_path, "naive", **NAIVE))
+    s = statuses(report)
+    assert s["test_encode"] == s["test_send_all"] == s["test_aliasing"] == "pass"
+    assert s["frame_allocations"] == "fail"
+    allocation = next(r for r in report.results if r.check.id == "frame_allocations")
+    assert allocation.measured.startswith("1.000 per message")  # one frame buffer each
+    assert s["latency"] in ("fail", "noisy")  # the same code as the baseline: ratio ~1
+    assert not report.passed
+
+
+def test_returning_a_view_of_a_pooled_buffer_fails_the_aliasing_check(lab, tmp_path):
+    escaping = (
+        "def encode(kind, body, buffers):\n"
+        "    n = frame_size(kind, body)\n"
+        "    buf = buffers.get(n)\n"
+        "    view = memoryview(buf)\n"
+        "    HEADER.pack_into(view, 0, len(body) + 1, kind)\n"
+        "    view[HEADER.size:n] = body\n"
+        "    buffers.put(buf)\n"
+        "    return view[:n]  # escapes: buf is back in the pool\n")
+    report = grading.grade(lab, variant(tmp_path, "escaping", encode=escaping))
+    aliasing = next(r for r in report.results if r.check.id == "test_aliasing")
+    assert aliasing.status == "fail"
+    assert "changed after their buffers went back to the pool" in aliasing.detail
+
+
+@pytest.mark.parametrize("answer, says", [
+    ("def send_all(messages, send, buffers):\n    while True:\n        pass\n", "timed out"),
+    ("def send_all(messages, send, buffers):\n    import sys\n    sys.exit(3)\n",
+     "sys.exit(3)"),
+    ("def send_all(messages, send, buffers):\n    import os\n    os._exit(0)\n",
+     "without reporting a result"),
+    ("def send_all(messages, send, buffers):\n    import os\n    os._exit(7)\n", "status 7"),
+    ("def send_all(messages, send, buffers):\n    hog = bytearray(4 << 30)\n", "MemoryError"),
+    ("import socket\n"
+     "def send_all(messages, send, buffers):\n"
+     "    socket.create_connection(('127.0.0.1', 9), timeout=1)\n", "OSError"),
+])
+def test_hostile_or_broken_send_all_is_graded_zero_without_harm(fast_lab, tmp_path, answer,
+                                                                  says):
+    report = grading.grade(fast_lab, variant(tmp_path, "hostile", send_all=answer))
+    for r in report.results:
+        if r.check.id in ("test_send_all", "frame_allocations", "latency"):
+            assert r.status == "fail" and r.score == 0, (r.check.id, r.detail)
+            assert says in r.detail, (r.check.id, r.detail)
+    assert next(r for r in report.results if r.check.id == "test_encode").status == "pass"
+
+
+def test_a_notebook_that_never_finishes_loading_scores_zero_quickly(fast_lab, tmp_path):
+    stuck = variant(tmp_path, "stuck", encode="while True:\n    pass\n")
+    report = grading.grade(fast_lab, stuck)
+    assert report.score == 0
+    assert all("did not finish loading: timed out" in r.detail for r in report.results)
+    assert report.seconds < 20  # one timeout, not one per check
+
+
+def test_printing_a_fake_score_or_fake_json_changes_nothing(tmp_path):
+    fake = ('import json\n'
+            'print(json.dumps({"score": 12, "max_score": 12, "passed": True}))\n'
+            'print("Score 12/12 -- PASSED")\n'
+            'def send_all(messages, send, buffers):\n'
+            '    print(json.dumps({"event": "result", "ok": True}))\n'
+            '    raise RuntimeError("wrong")\n')
+    run = cli("grade", "01-escape", variant(tmp_path, "fake", send_all=fake),
+              "--json", tmp_path / "r.json")
+    assert run.returncode == 1
+    result = json.loads((tmp_path / "r.json").read_text())
+    by_id = {c["id"]: c for c in result["checks"]}
+    assert by_id["test_send_all"]["score"] == by_id["frame_allocations"]["score"] == 0
+    assert result["score"] == 2  # test_encode alone: test_aliasing runs send_all too
+
+
+@pytest.mark.parametrize("make, says", [
+    (lambda p: p.write_text("print('hello')\n"), "not valid JSON"),
+    (lambda p: p.write_text('{"cells": [', encoding="utf-8"), "not valid JSON"),
+    (lambda p: p.write_text('{"hello": 1}'), "not a Jupyter notebook"),
+    (lambda p: p.write_bytes(b"\x89PNG\r\n\x1a\n\xff\xfe"), "not a text file"),
+])
+def test_a_file_that_is_not_a_notebook_is_a_broken_submission(tmp_path, make, says):
+    path = tmp_path / "submission.ipynb"
+    make(path)
+    run = cli("grade", "01-escape", path)
+    assert run.returncode == 2
+    assert says in run.stderr
+
+
+def test_a_missing_function_or_a_wrong_signature_is_a_broken_submission(tmp_path):
+    renamed = variant(tmp_path, "renamed",
+                      send_all="def send_every(messages, send, buffers):\n    pass\n")
+    run = cli("grade", "01-escape", renamed)
+    assert run.returncode == 2
+    assert "send_all() is missing" in run.stderr and "(messages, send, buffers)" in run.stderr
+    wrong = variant(tmp_path, "wrong", encode="def encode(kind, body):\n    pass\n")
+    run = cli("grade", "01-escape", wrong)
+    assert run.returncode == 2
+    assert "encode() has parameters (kind, body)" in run.stderr
+
+
+def test_a_deleted_answer_cell_and_a_missing_lab_say_what_to_do(tmp_path):
+    nb = nbformat.read(SOLUTION, as_version=4)
+    nb.cells = [c for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade_id") != "encode"]
+    path = tmp_path / "deleted.ipynb"
+    nbformat.write(nb, path)
+    run = cli("grade", "01-escape", path)
+    assert run.returncode == 2 and "no answer cell 'encode'" in run.stderr
+    run = cli("grade", "99-nothing", path)
+    assert run.returncode == 2 and "there is no lab '99-nothing'" in run.stderr
+    run = cli("grade", "01-escape", tmp_path / "absent.ipynb")
+    assert run.returncode == 2 and "no such file" in run.stderr
+
+
+def test_hidden_tests_can_come_from_another_folder(lab, tmp_path):
+    private = tmp_path / "private"
+    shutil.copytree(ROOT / "labs" / "solutions", private)
+    source = private / "01-escape" / "escape.ipynb"
+    nb = nbformat.read(source, as_version=4)
+    for cell in nb.cells:
+        if cell.metadata.get("nbgrader", {}).get("grade_id") == "test_encode":
+            cell.source += "\nassert False, 'a stricter hidden test'\n"
+    nbformat.write(nb, source)
+    run = cli("grade", "01-escape", SOLUTION, "--tests-from", private,
+              "--json", tmp_path / "r.json")
+    assert run.returncode == 1
+    checks = {c["id"]: c for c in json.loads((tmp_path / "r.json").read_text())["checks"]}
+    assert "a stricter hidden test" in checks["test_encode"]["detail"]
+
+
+def test_a_folder_grades_a_class_into_a_csv_and_a_gradebook(tmp_path):
+    from nbgrader.api import Gradebook
+
+    folder = tmp_path / "class"
+    folder.mkdir()
+    shutil.copy(SOLUTION, folder / "alice.ipynb")
+    shutil.copy(STUDENT, folder / "bob.ipynb")
+    (folder / "carol.ipynb").write_text("{ not json")
+    run = cli("grade", "01-escape", folder, "--gradebook", tmp_path / "gradebook.db")
+    assert run.returncode == 1, run.stderr
+    assert "/6" in run.stderr  # the progress bar: 2 steps for each of 3 students
+    rows = {r["student"]: r for r in csv.DictReader(open(folder / "grades-01-escape.csv"))}
+    assert (rows["alice"]["score"], rows["alice"]["passed"]) == ("12", "True")
+    assert (rows["bob"]["score"], rows["bob"]["passed"]) == ("0", "False")
+    assert "not valid JSON" in rows["carol"]["error"]
+    with Gradebook(f"sqlite:///{tmp_path / 'gradebook.db'}") as gb:
+        assert gb.find_submission("01-escape", "alice").score == 12
+        assert gb.find_submission("01-escape", "bob").score == 0
+
+
+def test_verdicts_are_identical_over_five_gradings(lab, tmp_path):
+    naive = variant(tmp_path, "naive", **NAIVE)
+    for path in (SOLUTION, naive):
+        seen = [statuses(grading.grade(lab, path)) for _ in range(5)]
+        assert all(s == seen[0] for s in seen), seen
+
+
+def test_describe_prints_every_check_with_its_threshold_and_points():
+    run = cli("describe", "01-escape")
+    assert run.returncode == 0
+    for text in ["at most 0.1 allocations of 65536+ bytes", "at most 0.7 for full points",
+                 "total 12 points"]:
+        assert text in run.stdout
+
+
+def test_functional_points_match_the_notebooks_nbgrader_points(lab):
+    nb = nbformat.read(SOLUTION, as_version=4)
+    points = {c.metadata["nbgrader"]["grade_id"]: c.metadata["nbgrader"].get("points")
+              for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade")}
+    for check in lab.checks:
+        if check.kind == "functional":
+            assert points[check.id] == check.points, check.id
