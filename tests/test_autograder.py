@@ -240,7 +240,7 @@ def test_verdicts_are_identical_over_five_gradings(lab, tmp_path):
 def test_describe_prints_every_check_with_its_threshold_and_points():
     run = cli("describe", "01-escape")
     assert run.returncode == 0
-    for text in ["at most 0.1 allocations of 65536+ bytes", "at most 0.7 for full points",
+    for text in ["at most 0.1 allocations of 65536+ bytes", "at most 0.6 for full points",
                  "total 12 points"]:
         assert text in run.stdout
 
