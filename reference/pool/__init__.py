@@ -1,16 +1,22 @@
 """The reference implementation of the course: Go's sync.Pool ideas, rebuilt in Python.
 
 One module per chapter: escape (ownership and misuse checks), local (per-thread private and
-shared), victim (cleanup and the victim tier), steal (PoolDequeue, PoolChain, stealing);
-syncpool composes them into Pool, and buffers builds BufferPool on it.
+shared), victim (cleanup and the victim tier), steal (PoolDequeue, PoolChain, stealing),
+fallback (resource pools, with breaker's CircuitBreaker); syncpool composes chapters 1-4
+into Pool, buffers builds BufferPool on it, and chaos is a fault-injecting loopback service.
 """
 
+from .breaker import CircuitBreaker, CircuitOpen
 from .buffers import BufferPool
+from .chaos import ChaosService, Connection
 from .escape import AlreadyPooledError, Debug, EscapeWarning
+from .fallback import FallbackPool, PoolTimeout, ResourcePool, ResourceStats
 from .local import Stats
 from .steal import ChainShared, PoolChain, PoolDequeue
 from .syncpool import CheckedPool, Pool
 from .victim import cleanup, configure
 
-__all__ = ["AlreadyPooledError", "BufferPool", "ChainShared", "CheckedPool", "Debug",
-           "EscapeWarning", "Pool", "PoolChain", "PoolDequeue", "Stats", "cleanup", "configure"]
+__all__ = ["AlreadyPooledError", "BufferPool", "ChainShared", "ChaosService", "CheckedPool",
+           "CircuitBreaker", "CircuitOpen", "Connection", "Debug", "EscapeWarning",
+           "FallbackPool", "Pool", "PoolChain", "PoolDequeue", "PoolTimeout", "ResourcePool",
+           "ResourceStats", "Stats", "cleanup", "configure"]

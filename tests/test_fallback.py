@@ -1,0 +1,323 @@
+"""Resource pools that fail well: breaker transitions, bounded pools, timeouts, no leaks,
+and the whole scenario against a real loopback service with injected faults."""
+
+import os
+import threading
+import time
+
+import pytest
+
+import pool
+from pool.breaker import CLOSED, HALF_OPEN, OPEN
+
+
+class FakeClock:
+    def __init__(self):
+        self.now = 0.0
+
+    def __call__(self):
+        return self.now
+
+
+# Each step: S a success, F a failure, L a success slower than 1 s, +N the clock moves N
+# seconds, X an attempt that must be refused. After each step, the state it must be in.
+BREAKER_CASES = {
+    "stays closed until minimum_calls outcomes are in": (
+        dict(minimum_calls=5, window=10),
+        [("F", CLOSED), ("F", CLOSED), ("F", CLOSED), ("F", CLOSED), ("F", OPEN)]),
+    "opens when the failure rate reaches the threshold": (
+        dict(minimum_calls=4, window=4),
+        [("S", CLOSED), ("S", CLOSED), ("F", CLOSED), ("F", OPEN)]),
+    "only the last window calls count": (
+        dict(minimum_calls=4, window=4),
+        [("F", CLOSED), ("S", CLOSED), ("S", CLOSED), ("S", CLOSED), ("S", CLOSED),
+         ("F", CLOSED), ("S", CLOSED), ("F", OPEN)]),
+    "slow calls open it like failures": (
+        dict(minimum_calls=3, window=4, slow_call_threshold=1.0),
+        [("S", CLOSED), ("L", CLOSED), ("L", OPEN)]),
+    "slow calls do not count without a slow threshold": (
+        dict(minimum_calls=2, window=4),
+        [("L", CLOSED), ("L", CLOSED), ("L", CLOSED)]),
+    "open refuses calls until open_duration has passed": (
+        dict(minimum_calls=1, window=1, open_duration=10),
+        [("F", OPEN), ("X", OPEN), ("+9", OPEN), ("X", OPEN), ("+1", HALF_OPEN)]),
+    "half-open closes after its trial calls succeed": (
+        dict(minimum_calls=1, window=1, open_duration=10, half_open_calls=2),
+        [("F", OPEN), ("+10", HALF_OPEN), ("S", HALF_OPEN), ("S", CLOSED), ("S", CLOSED)]),
+    "half-open opens again on one failed trial": (
+        dict(minimum_calls=1, window=1, open_duration=10, half_open_calls=3),
+        [("F", OPEN), ("+10", HALF_OPEN), ("S", HALF_OPEN), ("F", OPEN), ("X", OPEN)]),
+    "half-open opens again on one slow trial": (
+        dict(minimum_calls=1, window=1, open_duration=10, half_open_calls=2,
+             slow_call_threshold=1.0),
+        [("F", OPEN), ("+10", HALF_OPEN), ("L", OPEN)]),
+    "closing starts a fresh window": (
+        dict(minimum_calls=3, window=3, open_duration=10, half_open_calls=1),
+        [("F", CLOSED), ("F", CLOSED), ("F", OPEN), ("+10", HALF_OPEN), ("S", CLOSED),
+         ("F", CLOSED), ("F", CLOSED), ("F", OPEN)]),
+}
+
+
+@pytest.mark.parametrize("name", BREAKER_CASES)
+def test_breaker_transitions(name):
+    settings, steps = BREAKER_CASES[name]
+    clock = FakeClock()
+    breaker = pool.CircuitBreaker(**{"failure_rate_threshold": 0.5, "open_duration": 5,
+                                     "half_open_calls": 1, **settings}, clock=clock)
+
+    def call(seconds, fails):
+        def work():
+            clock.now += seconds
+            if fails:
+                raise OSError("down")
+        return work
+
+    for i, (step, expected) in enumerate(steps):
+        if step.startswith("+"):
+            clock.now += float(step[1:])
+        elif step == "X":
+            with pytest.raises(pool.CircuitOpen):
+                breaker.call(call(0, False))
+        else:
+            work = call(2.0 if step == "L" else 0.01, step == "F")
+            if step == "F":
+                with pytest.raises(OSError):
+                    breaker.call(work)
+            else:
+                breaker.call(work)
+        assert breaker.state == expected, f"step {i} ({step})"
+
+
+def test_half_open_lets_only_its_trial_calls_through():
+    clock = FakeClock()
+    breaker = pool.CircuitBreaker(0.5, 1, 1, 10, 2, clock=clock)
+    breaker.record(True)
+    clock.now = 10
+    breaker.acquire_permission()
+    breaker.acquire_permission()
+    with pytest.raises(pool.CircuitOpen, match="trial calls"):
+        breaker.acquire_permission()
+
+
+def test_transitions_are_logged_and_reported():
+    clock = FakeClock()
+    seen = []
+    breaker = pool.CircuitBreaker(0.5, 1, 1, 10, 1, clock=clock,
+                                  on_transition=lambda t, old, new: seen.append((t, old, new)))
+    breaker.record(True)
+    clock.now = 12
+    breaker.acquire_permission()
+    breaker.record(False)
+    assert breaker.transitions == seen == [(0.0, CLOSED, OPEN), (12, OPEN, HALF_OPEN),
+                                           (12, HALF_OPEN, CLOSED)]
+
+
+@pytest.mark.parametrize("kwargs, says", [
+    (dict(failure_rate_threshold=0), "failure_rate_threshold"),
+    (dict(failure_rate_threshold=1.5), "failure_rate_threshold"),
+    (dict(minimum_calls=0), "minimum_calls"),
+    (dict(window=2.5), "window"),
+    (dict(open_duration=-1), "open_duration"),
+    (dict(half_open_calls=0), "half_open_calls"),
+    (dict(slow_call_threshold=0), "slow_call_threshold"),
+])
+def test_breaker_rejects_settings_that_make_no_sense(kwargs, says):
+    settings = dict(failure_rate_threshold=0.5, minimum_calls=5, window=10, open_duration=1,
+                    half_open_calls=1, **{})
+    settings.update(kwargs)
+    with pytest.raises(ValueError, match=says):
+        pool.CircuitBreaker(**settings)
+
+
+@pytest.mark.parametrize("kwargs, says", [
+    (dict(max_size=0), "max_size"), (dict(max_size=2.0), "max_size"),
+    (dict(acquire_timeout=-1), "acquire_timeout"), (dict(max_idle_time=0), "max_idle_time"),
+])
+def test_resource_pool_rejects_settings_that_make_no_sense(kwargs, says):
+    with pytest.raises(ValueError, match=says):
+        pool.ResourcePool(object, **{"max_size": 2, "acquire_timeout": 1, **kwargs})
+
+
+class Resource:
+    def __init__(self):
+        self.closed = False
+
+    def close(self):
+        self.closed = True
+
+
+def test_sixteen_threads_never_hold_more_than_max_size():
+    p = pool.ResourcePool(Resource, max_size=4, acquire_timeout=10)
+    lock = threading.Lock()
+    holding, most = [0], [0]
+    errors = []
+
+    def worker():
+        try:
+            for _ in range(200):
+                with p.connection():
+                    with lock:
+                        holding[0] += 1
+                        most[0] = max(most[0], holding[0])
+                    time.sleep(0.0002)
+                    with lock:
+                        holding[0] -= 1
+        except Exception as e:
+            errors.append(repr(e))
+
+    threads = [threading.Thread(target=worker) for _ in range(16)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    s = p.stats()
+    assert errors == []
+    assert most[0] <= 4 and s.created <= 4 and s.in_use == 0
+    assert s.waits > 0  # 16 threads for 4 resources: they did wait
+
+
+def test_acquire_times_out_on_time_and_says_why():
+    p = pool.ResourcePool(Resource, max_size=1, acquire_timeout=0.2)
+    held = p.acquire()
+    start = time.monotonic()
+    with pytest.raises(pool.PoolTimeout, match=r"waited 0\.2\d* s .* all 1 of 1 are in use"):
+        p.acquire()
+    assert 0.19 <= time.monotonic() - start < 0.5
+    assert p.stats().timeouts == 1
+    p.release(held)
+    assert p.acquire() is held
+
+
+def test_pre_ping_failures_are_closed_and_counted():
+    checks = []
+    p = pool.ResourcePool(Resource, max_size=2, acquire_timeout=1,
+                          validate=lambda r: checks.append(r) or len(checks) > 1)
+    r = p.acquire()
+    p.release(r)
+    r2 = p.acquire()  # the idle one fails its first pre-ping: closed, a new one made
+    assert r.closed and r2 is not r
+    assert p.stats().discarded == 1 and p.stats().created == 2
+
+
+def test_idle_resources_older_than_max_idle_time_are_closed():
+    p = pool.ResourcePool(Resource, max_size=2, acquire_timeout=1, max_idle_time=0.05)
+    a = p.acquire()
+    p.release(a)
+    time.sleep(0.1)
+    b = p.acquire()
+    assert a.closed and b is not a
+    assert p.stats().discarded == 1
+
+
+def test_a_block_that_raises_discards_its_resource():
+    p = pool.ResourcePool(Resource, max_size=1, acquire_timeout=1)
+    with pytest.raises(RuntimeError):
+        with p.connection() as r:
+            raise RuntimeError("the request failed")
+    assert r.closed
+    s = p.stats()
+    assert (s.in_use, s.idle, s.discarded) == (0, 0, 1)
+    with p.connection() as again:
+        assert again is not r
+
+
+def open_fds():
+    return len(os.listdir("/proc/self/fd"))
+
+
+def test_no_socket_leaks_with_thirty_percent_injected_failures():
+    before = open_fds()
+    with pool.ChaosService(seed=3) as service:
+        service.fail_fraction = 0.15
+        service.drop_fraction = 0.15
+        p = pool.ResourcePool(lambda: pool.Connection(service.address, timeout=1),
+                              max_size=4, acquire_timeout=2, validate=lambda c: c.ping())
+        outcomes = {"ok": 0, "failed": 0}
+
+        def client(n):
+            for i in range(n):
+                try:
+                    with p.connection() as conn:
+                        assert conn.request(f"ECHO {i}") == str(i)
+                    outcomes["ok"] += 1
+                except OSError:
+                    outcomes["failed"] += 1
+
+        threads = [threading.Thread(target=client, args=(150,)) for _ in range(4)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        p.close()
+        assert outcomes["failed"] > 50 and outcomes["ok"] > 100  # the faults were real
+        assert p.stats().in_use == 0
+    assert pool.chaos.wait_until(lambda: open_fds() == before, timeout=5), \
+        f"{open_fds() - before} file descriptors leaked"
+
+
+@pytest.mark.slow
+def test_the_scenario_primary_fails_traffic_moves_to_standby_and_back():
+    """Healthy -> refusing and stalling -> open within one window, standby serves, >= 99%
+    succeed -> recovered -> half-open probes -> closed. Reproducible, under 30 s."""
+    start = time.monotonic()
+    with pool.ChaosService(seed=1) as primary_svc, pool.ChaosService(seed=2) as standby_svc:
+        def pool_for(service):
+            return pool.ResourcePool(lambda: pool.Connection(service.address, timeout=0.2),
+                                     max_size=4, acquire_timeout=1,
+                                     validate=lambda c: c.ping())
+
+        window = 10
+        primary_calls = []  # primary checkouts so far, at each transition
+
+        def calls_so_far(now, old, new):
+            primary_calls.append((new, fb.served["primary"] + fb.failures["primary"]))
+
+        breaker = pool.CircuitBreaker(failure_rate_threshold=0.5, minimum_calls=5,
+                                      window=window, open_duration=1.0, half_open_calls=3,
+                                      slow_call_threshold=0.15, on_transition=calls_so_far)
+        fb = pool.FallbackPool(pool_for(primary_svc), pool_for(standby_svc), breaker)
+        results = []
+
+        def request(i):
+            for attempt in range(2):  # one retry, as a careful client does
+                try:
+                    with fb.connection() as conn:
+                        return conn.request(f"ECHO {i}") == str(i)
+                except OSError:
+                    continue
+            return False
+
+        def traffic(seconds):
+            end = time.monotonic() + seconds
+            while time.monotonic() < end:
+                results.append(request(len(results)))
+                time.sleep(0.002)
+
+        traffic(1.0)  # healthy
+        assert breaker.state == CLOSED and fb.stats()["standby"]["served"] == 0
+
+        fault_at = len(breaker.transitions)
+        calls_at_fault = fb.served["primary"] + fb.failures["primary"]
+        primary_svc.refuse = True
+        primary_svc.stall_ms = 500
+        traffic(3.0)
+        opened = [calls for new, calls in primary_calls[fault_at:] if new == OPEN]
+        assert opened, breaker.transitions
+        assert opened[0] - calls_at_fault <= window  # it opened within one window
+        assert fb.stats()["standby"]["served"] > 50  # traffic moved to the standby
+
+        primary_svc.refuse = False
+        primary_svc.stall_ms = 0
+        traffic(3.0)  # recovered: the next half-open probes succeed
+        assert breaker.state == CLOSED, breaker.transitions
+        states = [new for _, _, new in breaker.transitions]
+        assert states[-2:] == [HALF_OPEN, CLOSED]
+        served_before = fb.stats()["primary"]["served"]
+        traffic(0.5)
+        assert fb.stats()["primary"]["served"] > served_before  # back on the primary
+
+        success = sum(results) / len(results)
+        assert success >= 0.99, f"{success:.2%} of {len(results)} requests succeeded"
+        fb.primary.close()
+        fb.standby.close()
+    assert time.monotonic() - start < 30
