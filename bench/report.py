@@ -46,6 +46,13 @@ def counts():
     return rows, expensive
 
 
+def scenarios():
+    from pool import scenario
+
+    return [("ResourcePool on the primary only", scenario.run(fallback=False)),
+            ("FallbackPool: breaker + standby", scenario.run(fallback=True))]
+
+
 def main(timing=RESULTS / "timing.json", out=RESULTS / "README.md"):
     t = load(timing)
     floor_ns = t["ns: floor: g(); h(x)"][0] * 1e9
@@ -105,6 +112,18 @@ def main(timing=RESULTS / "timing.json", out=RESULTS / "README.md"):
               "a cleanup every 2 ops of thread 0).", "",
               "| threads | with victim | without victim (Go ≤ 1.12) |", "|---:|---:|---:|"]
     lines += [f"| {th} | {w:.2f} | {n:.2f} |" for th, w, n in expensive]
+    lines += ["", "## Chapter 5's scenario: a primary backend fails under traffic", "",
+              "Loopback services (pool.chaos); 1 s healthy, 3 s refusing and stalling 500 ms, "
+              "3 s recovered; one request at a time, one retry (pool.scenario).", "",
+              "| client | requests | failed | succeeded | p50 ms | p99 ms | max ms | "
+              "breaker opened |",
+              "|---|---:|---:|---:|---:|---:|---:|---:|"]
+    for label, run in scenarios():
+        failed = sum(not r.ok for r in run.requests)
+        lines.append(f"| {label} | {len(run.requests)} | {failed} | {run.success_rate:.2%} | "
+                     f"{run.p50 * 1e3:.2f} | {run.latency(0.99) * 1e3:.2f} | "
+                     f"{max(r.seconds for r in run.requests) * 1e3:.0f} | "
+                     f"{sum(new == 'open' for _, _, new in run.transitions)} times |")
     lines += ["", "## Targets", "", "| target | measured | met |", "|---|---|---|"]
     lines += [f"| {what} | {got} | {'yes' if ok else '**no**'} |" for what, got, ok in targets]
     lines += ["", "Allocation per steady-state get+put is tested, not benchmarked: "

@@ -162,8 +162,39 @@ def pair_loops():
                 y = new_buffer()
             q.put_nowait(y)
     loops["queue.Queue pool"] = queue_pool
+    loops.update(resource_loops())
     loops.update(pypi_loops())
     return loops
+
+
+class Resource:
+    """A stand-in for a connection: what a resource pool's bookkeeping costs, alone."""
+
+    def close(self):
+        pass
+
+    def rollback(self):  # SQLAlchemy resets a connection on check-in
+        pass
+
+
+def resource_loops():
+    """acquire+release of a resource pool (chapter 5), against queue.Queue and SQLAlchemy."""
+    from sqlalchemy.pool import QueuePool
+
+    rp = pool.ResourcePool(Resource, max_size=4, acquire_timeout=1)
+
+    def resource_pool(n):
+        for _ in repeat(None, n):
+            rp.release(rp.acquire())
+
+    qp = QueuePool(Resource, pool_size=4, max_overflow=0, timeout=1, reset_on_return=None)
+
+    def sqlalchemy_pool(n):
+        for _ in repeat(None, n):
+            qp.connect().close()
+
+    return {"pool.ResourcePool acquire+release": resource_pool,
+            "SQLAlchemy QueuePool connect+close": sqlalchemy_pool}
 
 
 def pypi_loops():

@@ -8,6 +8,7 @@ import time
 import pytest
 
 import pool
+from pool import scenario
 from pool.breaker import CLOSED, HALF_OPEN, OPEN
 
 
@@ -260,64 +261,26 @@ def test_the_scenario_primary_fails_traffic_moves_to_standby_and_back():
     """Healthy -> refusing and stalling -> open within one window, standby serves, >= 99%
     succeed -> recovered -> half-open probes -> closed. Reproducible, under 30 s."""
     start = time.monotonic()
-    with pool.ChaosService(seed=1) as primary_svc, pool.ChaosService(seed=2) as standby_svc:
-        def pool_for(service):
-            return pool.ResourcePool(lambda: pool.Connection(service.address, timeout=0.2),
-                                     max_size=4, acquire_timeout=1,
-                                     validate=lambda c: c.ping())
-
-        window = 10
-        primary_calls = []  # primary checkouts so far, at each transition
-
-        def calls_so_far(now, old, new):
-            primary_calls.append((new, fb.served["primary"] + fb.failures["primary"]))
-
-        breaker = pool.CircuitBreaker(failure_rate_threshold=0.5, minimum_calls=5,
-                                      window=window, open_duration=1.0, half_open_calls=3,
-                                      slow_call_threshold=0.15, on_transition=calls_so_far)
-        fb = pool.FallbackPool(pool_for(primary_svc), pool_for(standby_svc), breaker)
-        results = []
-
-        def request(i):
-            for attempt in range(2):  # one retry, as a careful client does
-                try:
-                    with fb.connection() as conn:
-                        return conn.request(f"ECHO {i}") == str(i)
-                except OSError:
-                    continue
-            return False
-
-        def traffic(seconds):
-            end = time.monotonic() + seconds
-            while time.monotonic() < end:
-                results.append(request(len(results)))
-                time.sleep(0.002)
-
-        traffic(1.0)  # healthy
-        assert breaker.state == CLOSED and fb.stats()["standby"]["served"] == 0
-
-        fault_at = len(breaker.transitions)
-        calls_at_fault = fb.served["primary"] + fb.failures["primary"]
-        primary_svc.refuse = True
-        primary_svc.stall_ms = 500
-        traffic(3.0)
-        opened = [calls for new, calls in primary_calls[fault_at:] if new == OPEN]
-        assert opened, breaker.transitions
-        assert opened[0] - calls_at_fault <= window  # it opened within one window
-        assert fb.stats()["standby"]["served"] > 50  # traffic moved to the standby
-
-        primary_svc.refuse = False
-        primary_svc.stall_ms = 0
-        traffic(3.0)  # recovered: the next half-open probes succeed
-        assert breaker.state == CLOSED, breaker.transitions
-        states = [new for _, _, new in breaker.transitions]
-        assert states[-2:] == [HALF_OPEN, CLOSED]
-        served_before = fb.stats()["primary"]["served"]
-        traffic(0.5)
-        assert fb.stats()["primary"]["served"] > served_before  # back on the primary
-
-        success = sum(results) / len(results)
-        assert success >= 0.99, f"{success:.2%} of {len(results)} requests succeeded"
-        fb.primary.close()
-        fb.standby.close()
+    run = scenario.run(fallback=True)
     assert time.monotonic() - start < 30
+    fault_at, recovered_at = run.phases[1][0], run.phases[2][0]
+    healthy = [r for r in run.requests if r.at < fault_at]
+    assert healthy and all(r.ok and r.route == "primary" for r in healthy)
+    assert not [t for t in run.transitions if t[0] < fault_at]
+    assert run.calls_at_open, run.transitions
+    assert run.calls_at_open[0] - run.calls_at_fault <= scenario.BREAKER["window"]
+    during = [r for r in run.requests if fault_at <= r.at < recovered_at]
+    assert sum(r.route == "standby" for r in during) > len(during) / 2
+    assert [new for _, _, new in run.transitions][-2:] == [HALF_OPEN, CLOSED]
+    assert run.transitions[-1][0] > recovered_at  # closed only once the primary was back
+    assert all(r.route == "primary" for r in run.requests[-20:])
+    assert run.success_rate >= 0.99, f"{run.success_rate:.2%} of {len(run.requests)}"
+
+
+@pytest.mark.slow
+def test_without_breaker_and_fallback_the_same_fault_costs_requests():
+    run = scenario.run(fallback=False)
+    fault_at, recovered_at = run.phases[1][0], run.phases[2][0]
+    during = [r for r in run.requests if fault_at <= r.at < recovered_at]
+    assert sum(r.ok for r in during) / len(during) < 0.5
+    assert run.success_rate < 0.99
