@@ -32,7 +32,14 @@ $(BENCH_READY): requirements-bench.txt $(READY)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements-bench.txt
 	@touch $@
 
-book: $(READY)
+# Execution is cached per notebook, keyed on its code cells only: when the code the chapters
+# import changes, forget the cache so that every figure is computed again.
+BOOK_CODE := $(wildcard reference/pool/*.py) book/course.py
+book/_build/.code-stamp: $(BOOK_CODE)
+	rm -rf book/_build/.jupyter_cache
+	@mkdir -p book/_build && touch $@
+
+book: $(READY) book/_build/.code-stamp
 	$(BIN)/jupyter-book build book --warningiserror --nitpick --keep-going
 	@echo
 	@echo "The book is built. Open file://$(abspath book/_build/html/index.html)"
@@ -65,15 +72,5 @@ clean:
 	rm -rf book/_build .pytest_cache .hypothesis
 	find . -name __pycache__ -not -path './$(VENV)/*' -prune -exec rm -rf {} +
 
-distgrade: $(READY)
-	@test -n "$(LAB)" -a -n "$(NB)" || { echo "usage: make grade LAB=01-escape NB=labs/01-escape/escape.ipynb (NB may be a folder of notebooks)"; exit 2; }
-	$(BIN)/python -m autograder grade $(LAB) $(NB) $(GRADE_FLAGS)
-
-# The student notebooks are made by nbgrader from the sources, never edited by hand.
-labs: $(READY)
-	cd labs && for lab in solutions/*/; do \
-		$(abspath $(BIN))/nbgrader generate_assignment "$$(basename $$lab)" --force --log-level=WARN || exit 1; \
-	done
-
-clean: clean
+distclean: clean
 	rm -rf $(VENV)
