@@ -53,7 +53,21 @@ def _close(resource):
         close()
 
 
-class ResourcePool:
+class Checkouts:
+    """``with pool.connection() as r:`` over acquire() and release(r, discard=...)."""
+
+    @contextmanager
+    def connection(self):
+        resource = self.acquire()
+        try:
+            yield resource
+        except BaseException:  # a resource that failed mid-use is suspect: close it
+            self.release(resource, discard=True)
+            raise
+        self.release(resource)
+
+
+class ResourcePool(Checkouts):
     def __init__(self, create, *, max_size, acquire_timeout, validate=None,
                  max_idle_time=None, close=None):
         if not callable(create):
@@ -141,16 +155,6 @@ class ResourcePool:
             self._idle.append((resource, time.monotonic()))
             self._cond.notify()
 
-    @contextmanager
-    def connection(self):
-        resource = self.acquire()
-        try:
-            yield resource
-        except BaseException:
-            self.release(resource, discard=True)
-            raise
-        self.release(resource)
-
     def _discard(self, resource):
         """Close a resource that was in use, and free its slot."""
         try:
@@ -179,7 +183,7 @@ class ResourcePool:
                                  self._discarded, self._waits, self._timeouts, p50, p99)
 
 
-class FallbackPool:
+class FallbackPool(Checkouts):
     """A primary pool guarded by a breaker, and a standby pool for while it is open."""
 
     def __init__(self, primary, standby, breaker):
@@ -227,16 +231,6 @@ class FallbackPool:
     def route_of(self, resource):
         with self._lock:
             return self._checked_out[id(resource)][0]
-
-    @contextmanager
-    def connection(self):
-        resource = self.acquire()
-        try:
-            yield resource
-        except BaseException:
-            self.release(resource, discard=True)
-            raise
-        self.release(resource)
 
     def stats(self):
         """Per route: checkouts served and failures, with each pool's stats and the state."""
