@@ -102,9 +102,9 @@ def main(timing=RESULTS / "timing.json", out=RESULTS / "README.md"):
             go_name, label, threads = name[4:].split(" | ")
             lines.append(f"| {go_name} | {label} | {threads.split()[0]} | "
                          f"{v * 1e6:.1f} ± {sd * 1e6:.1f} |")
-    lines += ["", "Per iteration (not timed): gets, steals, and gets that missed every local "
-              "tier (victim hits or news).", "",
-              "| benchmark | contender | threads | gets | steals | victim+news |",
+    lines += ["", "Per iteration (not timed): gets, steals, and gets that neither their own "
+              "thread's tiers nor stealing served (victim hits, news, or None without new).",
+              "", "| benchmark | contender | threads | gets | steals | missed |",
               "|---|---|---:|---:|---:|---:|"]
     lines += [f"| {g} | {l} | {th} | {gets:.0f} | {st:.2f} | {vn:.2f} |"
               for g, l, th, gets, st, vn in rows]
