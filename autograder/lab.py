@@ -11,10 +11,11 @@ from pathlib import Path
 
 import nbformat
 
+from .checks import KINDS
+
 HERE = Path(__file__).resolve().parent
 LABS = HERE / "labs"
 SOURCES = HERE.parent / "labs" / "solutions"
-KINDS = ("functional", "allocations", "latency")
 
 
 class LabError(Exception):
@@ -77,7 +78,8 @@ def load(lab_id, tests_from=None):
         for c in spec["checks"])
     for c in checks:
         if c.kind not in KINDS:
-            raise LabError(f"{path}: check {c.id!r} has kind {c.kind!r}; kinds are {KINDS}")
+            raise LabError(f"{path}: check {c.id!r} has kind {c.kind!r}; the kinds are "
+                           f"{', '.join(KINDS)}")
     folder = Path(tests_from) / lab_id if tests_from else SOURCES / lab_id
     source = folder / about["notebook"]
     if not source.is_file():

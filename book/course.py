@@ -58,9 +58,6 @@ class Capture:
     def count(self, min_size=0):
         return sum(r.n_allocations for r in self.allocations if r.size >= min_size)
 
-    def bytes(self, min_size=0):
-        return sum(r.size for r in self.allocations if r.size >= min_size)
-
     def stacks(self, entry, min_size=0):
         """{stack below entry (outermost first): bytes} for allocations made inside entry."""
         out = defaultdict(int)
