@@ -60,34 +60,36 @@ def grade_many(lab, submissions, *, jobs=2, progress=quiet):
             try:
                 program = notebook.assemble(lab, notebook.read(path))
             except BrokenSubmission as e:
-                return path, None, str(e), None, workdir, time.monotonic()
+                return path, None, str(e), None, workdir, 0.0
             start = time.monotonic()
             progress(f"{path}: loading the notebook's code")
             loaded = checks.run_sandboxed(lab, program, {"kind": "probe"}, workdir, "probe")
             try:
                 failed = probe_failures(lab, loaded)
             except BrokenSubmission as e:
-                return path, None, str(e), None, workdir, start
+                return path, None, str(e), None, workdir, 0.0
             if failed is not None:  # nothing to measure: every check failed already
-                return path, failed, None, None, workdir, start
+                return path, failed, None, None, workdir, time.monotonic() - start
             results = run_checks(lab, program, workdir, inner, progress,
                                  [c for c in lab.checks if c.kind != "latency"])
-            return path, results, None, program, workdir, start
+            return path, results, None, program, workdir, time.monotonic() - start
 
         with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
             firsts = list(pool.map(first, enumerate(submissions)))
         graded = []
-        for path, results, error, program, workdir, start in firsts:
+        for path, results, error, program, workdir, seconds in firsts:
             if error:
                 graded.append((path, None, error))
                 continue
+            start = time.monotonic()
             if program is not None:  # it loaded: now its latency checks, alone
                 results += run_checks(lab, program, workdir, 1, progress,
                                       [c for c in lab.checks if c.kind == "latency"])
             order = {c.id: i for i, c in enumerate(lab.checks)}
             results.sort(key=lambda r: order[r.check.id])
-            graded.append((path, Report(lab, path, results, time.monotonic() - start,
-                                        sandbox.description()), None))
+            seconds += time.monotonic() - start  # its own grading time, not its neighbours'
+            graded.append((path, Report(lab, path, results, seconds, sandbox.description()),
+                           None))
     return graded
 
 
