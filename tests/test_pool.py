@@ -13,6 +13,13 @@ from conftest import Obj, in_thread
 pytestmark = pytest.mark.usefixtures("quiet")
 
 
+def put_one(p):
+    """Put a fresh object into p and keep only a weak reference to it."""
+    x = Obj()
+    p.put(x)
+    return weakref.ref(x)
+
+
 def test_get_returns_the_object_this_thread_put():
     p = pool.Pool(Obj)
     x = Obj()
@@ -104,10 +111,7 @@ def test_victim_is_searched_after_stealing():
 
 def test_object_survives_one_cleanup_and_not_two():
     p = pool.Pool()
-    x = Obj()
-    alive = weakref.ref(x)
-    p.put(x)
-    del x
+    alive = put_one(p)
     pool.cleanup()
     assert alive() is not None  # in the victim: still reusable
     pool.cleanup()
@@ -215,10 +219,7 @@ def test_pool_is_released_when_no_longer_referenced():
 class TestCleanupTriggers:
     def test_an_explicit_cleanup_waits_for_one_under_way_then_runs_its_own(self):
         p = pool.Pool()
-        x = Obj()
-        alive = weakref.ref(x)
-        p.put(x)
-        del x
+        alive = put_one(p)
         with pool.victim._lock:  # as if another thread were cleaning up
             t = threading.Thread(target=pool.cleanup)
             t.start()
@@ -233,10 +234,7 @@ class TestCleanupTriggers:
     def test_a_full_collection_runs_cleanup(self):
         pool.configure(generations=(2,))
         p = pool.Pool()
-        x = Obj()
-        alive = weakref.ref(x)
-        p.put(x)
-        del x
+        alive = put_one(p)
         gc.collect(2)
         gc.collect(2)
         assert alive() is None
@@ -263,10 +261,7 @@ class TestCleanupTriggers:
 
     def test_idle_objects_age_out_with_the_collector_disabled(self):
         p = pool.Pool()
-        x = Obj()
-        alive = weakref.ref(x)
-        p.put(x)
-        del x
+        alive = put_one(p)
         gc.disable()
         try:
             pool.configure(interval=0.05)
