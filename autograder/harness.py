@@ -13,7 +13,6 @@ import linecache
 import os
 import resource
 import sys
-import time
 import traceback
 
 
@@ -140,6 +139,8 @@ def latency(spec_path, spec):
     """Act as a pyperf script: the master spawns workers running this same function."""
     import pyperf
 
+    from autograder import measure
+
     task = spec["task"]
     runner = pyperf.Runner(processes=task["processes"], values=task["values"], warmups=1,
                            program_args=("-m", "autograder.harness", spec_path))
@@ -155,22 +156,7 @@ def latency(spec_path, spec):
         if not pair:  # in a worker only: the master never runs the submission's code
             ns = load_program(spec)
             pair.extend(workload(spec, task["workload"])(ns))
-        baseline, candidate = pair
-        clock = time.perf_counter
-        total = 0.0
-        for _ in range(loops):
-            # A B B A: whichever runs second inherits a warmer allocator and cache, and the
-            # machine's speed drifts; the mirrored order cancels both, to first order.
-            t0 = clock()
-            baseline()
-            t1 = clock()
-            candidate()
-            candidate()
-            t2 = clock()
-            baseline()
-            t3 = clock()
-            total += (t2 - t1) / ((t1 - t0) + (t3 - t2))
-        return total  # pyperf divides by loops: each value is a mean ratio, not seconds
+        return measure.abba_ratio(*pair, loops)  # a mean ratio per value, not seconds
 
     runner.bench_time_func("ratio", time_func)
     if "--worker" not in argv:  # the master: pyperf has written the output file

@@ -1,6 +1,7 @@
 """Numbers the grader reads from its own measurements, and how they become points."""
 
 import statistics
+import time
 
 import memray
 import pyperf
@@ -32,3 +33,25 @@ def linear_score(points, value, full_at, zero_at):
     """Points at or below full_at, none at or above zero_at, linear in between (clamped)."""
     share = (zero_at - value) / (zero_at - full_at)
     return round(points * min(1.0, max(0.0, share)), 2)
+
+
+def abba_ratio(baseline, candidate, loops=1):
+    """Sum over loops of candidate()'s time / baseline()'s, timed in A B B A order.
+
+    Whichever runs second inherits a warmer allocator and cache, and the machine's speed
+    drifts; the mirrored order cancels both to first order (A-then-B favoured the second by
+    about 10% here). As a pyperf time_func body, each value becomes a mean ratio.
+    """
+    clock = time.perf_counter
+    total = 0.0
+    for _ in range(loops):
+        t0 = clock()
+        baseline()
+        t1 = clock()
+        candidate()
+        candidate()
+        t2 = clock()
+        baseline()
+        t3 = clock()
+        total += (t2 - t1) / ((t1 - t0) + (t3 - t2))
+    return total

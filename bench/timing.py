@@ -1,8 +1,8 @@
 """Latency benchmarks (pyperf). Run by `make bench`; writes bench/results/timing.json.
 
 Single-thread contenders are measured as a ratio to the pure-Python floor -- two empty
-function calls, g(); h(x) -- with the floor and the contender alternating inside the timed
-loop, chunk by chunk, so that both see the same machine state. The value pyperf reports for
+function calls, g(); h(x) -- with the floor and the contender alternating (A B B A) inside
+the timed loop, chunk by chunk, so that both see the same machine state. The value pyperf reports for
 a "ratio:" benchmark is that ratio, not seconds. Go's benchmarks run at 1, 2 and 4 threads
 and report seconds per iteration of their body.
 """
@@ -13,6 +13,8 @@ from pathlib import Path
 
 import pyperf
 
+from autograder.measure import abba_ratio
+
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import workloads  # noqa: E402
 
@@ -22,16 +24,7 @@ FLOOR = "floor: g(); h(x)"
 
 def ratio_to(floor, contender):
     def time_func(loops):
-        total = 0.0
-        clock = time.perf_counter
-        for _ in range(loops):
-            t0 = clock()
-            floor(CHUNK)
-            t1 = clock()
-            contender(CHUNK)
-            t2 = clock()
-            total += (t2 - t1) / (t1 - t0)
-        return total
+        return abba_ratio(lambda: floor(CHUNK), lambda: contender(CHUNK), loops)
     return time_func
 
 

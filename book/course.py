@@ -5,12 +5,15 @@ Every figure in the book is computed by these when the book builds, on the reade
 
 import itertools
 import os
+import statistics
 import tempfile
 import time
 from collections import defaultdict
 
 import matplotlib.pyplot as plt
 import memray
+
+from autograder.measure import abba_ratio
 
 plt.rcParams.update({"figure.dpi": 110, "axes.spines.top": False, "axes.spines.right": False,
                      "axes.grid": True, "grid.alpha": 0.3, "font.size": 10})
@@ -28,17 +31,8 @@ def best_ns(fn, n=2000, repeat=7):
 
 
 def interleaved_ratio(baseline, candidate, rounds=30):
-    """Median over rounds of candidate()'s time / baseline()'s, the two run back to back."""
-    ratios = []
-    for _ in range(rounds):
-        t0 = time.perf_counter()
-        baseline()
-        t1 = time.perf_counter()
-        candidate()
-        t2 = time.perf_counter()
-        ratios.append((t2 - t1) / (t1 - t0))
-    ratios.sort()
-    return ratios[len(ratios) // 2]
+    """Median over rounds of candidate()'s time / baseline()'s, timed in A B B A order."""
+    return statistics.median(abba_ratio(baseline, candidate) for _ in range(rounds))
 
 
 class Capture:
