@@ -10,6 +10,7 @@ import os
 import sys
 from pathlib import Path
 
+from . import checks
 from . import grade as grading
 from . import lab as labs
 from . import report
@@ -62,18 +63,29 @@ def main(argv=None):
 def describe_text(lab):
     lines = [lab.title, ""]
     for c in lab.checks:
-        p = c.params
-        if c.kind == "functional":
-            rule = f"the test cell {c.id} passes (hidden tests included)"
-        elif c.kind == "allocations":
-            rule = (f"at most {p['max']:g} allocations of {p['min_block']}+ bytes per "
-                    f"{p.get('unit', 'message')} (memray)")
-        else:
-            rule = (f"ratio to the baseline at most {p['full_at']:g} for full points, "
-                    f"none at {p['zero_at']:g} or above (pyperf)")
-        lines.append(f"  {c.points:g} pts  {c.name}: {rule}")
+        lines.append(f"  {c.points:g} pts  {c.name}: {rule(c)}")
     lines.append(f"  total {lab.points:g} points; the lab passes when every check passes")
     return "\n".join(lines)
+
+
+MEASURED_BY = {"counter": "counted by the grader", "concurrency": "threads at once",
+               "fault": "services on loopback with injected faults"}
+
+
+def rule(c):
+    """What a check demands, in one line."""
+    p = c.params
+    if c.kind == "functional":
+        return f"the test cell {c.id} passes (hidden tests included)"
+    if c.kind == "allocations":
+        size = f"{p['min_block']}+ bytes" if p.get("min_block", 1) > 1 else "any size"
+        return f"at most {p['max']:g} allocations of {size} per {p.get('unit', 'message')} (memray)"
+    if c.kind == "latency":
+        return (f"ratio to the baseline at most {p['full_at']:g} for full points, none at "
+                f"{p['zero_at']:g} or above (pyperf)")
+    bounds = "; ".join(filter(None, (checks.bound_text(name, e)
+                                     for name, e in p.get("expect", {}).items())))
+    return f"{bounds or 'reported, not scored'} ({MEASURED_BY[c.kind]})"
 
 
 def say(message):
@@ -113,7 +125,7 @@ def grade_folder(lab, args):
     done = []
 
     def progress(message):
-        if message.startswith(("PASS", "FAIL", "NOISY")):
+        if message.startswith(tuple(report.MARK.values())):
             return  # per-check lines would drown the bar
         if message.endswith("loading the notebook's code") or message.startswith("measuring"):
             done.append(message)

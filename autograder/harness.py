@@ -10,21 +10,25 @@ import importlib.util
 import inspect
 import json
 import linecache
+import numbers
 import os
 import resource
 import sys
+import threading
 import traceback
 
 
 def main(spec_path):
     with open(spec_path) as f:
         spec = json.load(f)
+    task = spec["task"]
+    if task["kind"] == "fault":
+        loopback_up()  # before dropping privileges: it takes CAP_NET_ADMIN in the namespace
     if spec.get("drop_to") is not None and os.geteuid() == 0:
         resource.setrlimit(resource.RLIMIT_NPROC, (512, 512))  # no fork bombs
         os.setgroups([])
         os.setgid(spec["drop_to"])
         os.setuid(spec["drop_to"])  # before any lab code runs
-    task = spec["task"]
     if task["kind"] == "latency":
         return latency(spec_path, spec)  # pyperf runs this module again, in workers
     out = open(spec["results"], "a")
@@ -41,7 +45,28 @@ def main(spec_path):
     report(event="result", **result)
     out.close()
     sys.stdout.flush()
-    return 0
+    # Not a normal exit: that would wait for any thread the code left running (deadlocked,
+    # or waiting forever), and the result is already written.
+    os._exit(0)
+
+
+def loopback_up():
+    """Bring up the loopback interface of this (private) network namespace.
+
+    A namespace made by unshare has its lo down: connecting to 127.0.0.1 fails with "Network
+    is unreachable". Fault scenarios serve on loopback, and only there; the host's network
+    stays out of reach. In the host's namespace lo is up already, and nothing changes.
+    """
+    import fcntl
+    import socket
+    import struct
+
+    siocgifflags, siocsifflags, iff_up = 0x8913, 0x8914, 0x1
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+        request = struct.pack("16sH", b"lo", 0)
+        flags = struct.unpack("16sH", fcntl.ioctl(s, siocgifflags, request)[:18])[1]
+        if not flags & iff_up:
+            fcntl.ioctl(s, siocsifflags, struct.pack("16sH", b"lo", flags | iff_up))
 
 
 def run_cell(grade_id, source, ns):
@@ -87,7 +112,7 @@ def probe(ns, task, spec):
     """Which required functions are missing, and which have other parameters."""
     missing, wrong = [], {}
     for name, params in spec["functions"].items():
-        f = ns.get(name)
+        f = _resolve(ns, name)
         if not callable(f):
             missing.append(name)
             continue
@@ -98,6 +123,17 @@ def probe(ns, task, spec):
         if found != params:
             wrong[name] = found
     return {"ok": True, "missing": missing, "wrong": wrong}
+
+
+def _resolve(ns, name):
+    """ns[name], or for "Class.method" the method; None if any part is missing."""
+    first, *rest = name.split(".")
+    f = ns.get(first)
+    for part in rest:
+        f = inspect.getattr_static(f, part, None)
+        if isinstance(f, (staticmethod, classmethod)):
+            f = f.__func__
+    return f
 
 
 def functional(ns, task, spec):
@@ -130,9 +166,38 @@ def allocations(ns, task, spec):
     run, units = workload(spec, task["workload"])(ns)
     # A collection mid-measurement would empty the pools and count against the submission.
     pool.configure(generations=(), interval=1e9)
-    with memray.Tracker(task["capture"], trace_python_allocators=True):
+    with memray.Tracker(task["capture"], trace_python_allocators=True,
+                        native_traces=task.get("native_traces", False)):
         run()
     return {"ok": True, "units": units}
+
+
+def metrics(ns, task, spec):
+    """Run a workload that measures: {name: number, ..., "detail": text}.
+
+    It runs on a thread of its own, so that a deadlock or an endless wait in the submission
+    becomes a failed check with that reason after task["wall"] seconds, not a hung grader.
+    """
+    box = {}
+
+    def work():
+        try:
+            box["out"] = workload(spec, task["workload"])(ns)
+        except BaseException as e:  # noqa: BLE001
+            box["error"] = explain(e)
+
+    worker = threading.Thread(target=work, name="workload", daemon=True)
+    worker.start()
+    worker.join(task["wall"])
+    if worker.is_alive():
+        return {"ok": False, "error": f"did not finish within {task['wall']:g} s: a deadlock, "
+                                      "an endless loop, or a thread that waits forever"}
+    if "error" in box:
+        return {"ok": False, "error": box["error"]}
+    out = dict(box["out"])
+    detail = str(out.pop("detail", ""))
+    found = {k: float(v) for k, v in out.items() if isinstance(v, numbers.Real)}
+    return {"ok": True, "metrics": found, "detail": detail}
 
 
 def latency(spec_path, spec):
@@ -165,7 +230,8 @@ def latency(spec_path, spec):
     return 0
 
 
-TASKS = {"probe": probe, "functional": functional, "allocations": allocations, "smoke": smoke}
+TASKS = {"probe": probe, "functional": functional, "allocations": allocations, "smoke": smoke,
+         "counter": metrics, "concurrency": metrics, "fault": metrics}
 
 if __name__ == "__main__":
     sys.exit(main(sys.argv[1]))

@@ -7,7 +7,8 @@ import os
 import sys
 import xml.etree.ElementTree as ET
 
-MARK = {"pass": "PASS", "fail": "FAIL", "noisy": "NOISY"}
+MARK = {"pass": "PASS", "fail": "FAIL", "borderline": "BORDERLINE", "noisy": "NOISY",
+        "info": "INFO"}
 
 
 def _points(x):

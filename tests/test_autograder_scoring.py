@@ -1,5 +1,9 @@
-"""How measurements become points: linear latency scores, noisy measurements re-measured and
-reported, never silently failed."""
+"""How measurements become points: linear latency scores; a ratio decided by its interval,
+measured again while the threshold lies inside it, and called borderline -- the same verdict
+every time -- when it stays there; bounds on measured numbers."""
+
+import dataclasses
+import random
 
 import pytest
 
@@ -14,14 +18,31 @@ def test_latency_score_is_linear_between_full_and_zero_and_clamped():
     assert measure.linear_score(3, 2.5, 0.7, 1.0) == 0
 
 
+def test_the_interval_of_a_median_holds_it_as_often_as_it_claims():
+    rng = random.Random(1)
+    for n in (12, 18, 36):
+        held = 0
+        for _ in range(2000):
+            values = [rng.lognormvariate(0, 0.1) for _ in range(n)]  # true median 1.0
+            _, low, high = measure.median_interval(values)
+            held += low <= 1.0 <= high
+        assert 0.95 <= held / 2000 <= 0.995, (n, held)
+
+
+def test_one_outlier_moves_neither_the_ratio_nor_its_interval():
+    values = [0.50, 0.51, 0.52, 0.53, 0.54, 0.55] * 3
+    base = measure.median_interval(values)
+    assert measure.median_interval(values[:-1] + [5.0]) == pytest.approx(base, abs=0.011)
+
+
 @pytest.fixture
 def latency_check():
     lab = labs.load("01-escape")
     return lab, next(c for c in lab.checks if c.kind == "latency")
 
 
-def measured(monkeypatch, tmp_path, runs):
-    """Make the latency check see these (ratio, relative stdev, values) pyperf runs."""
+def measured(monkeypatch, tmp_path, rounds):
+    """Make the latency check see these pyperf rounds (each a list of values)."""
     attempts = []
 
     def fake_run(lab, program, task, workdir, name, seconds=None):
@@ -31,34 +52,109 @@ def measured(monkeypatch, tmp_path, runs):
         return sandbox.Outcome(records=[{"event": "result", "ok": True}])
 
     monkeypatch.setattr(checks, "run_sandboxed", fake_run)
-    results = iter(runs)
-    monkeypatch.setattr(measure, "latency_ratio", lambda path: next(results))
+    given = iter(rounds)
+    monkeypatch.setattr(measure, "ratio_values", lambda path: next(given))
     return attempts
 
 
-def test_a_precise_measurement_is_taken_at_once(monkeypatch, tmp_path, latency_check):
+def spread(center, n=18, width=0.02):
+    """n values evenly spread over center +/- width."""
+    return [center - width + 2 * width * i / (n - 1) for i in range(n)]
+
+
+def test_a_ratio_clearly_under_the_threshold_passes_after_one_round(monkeypatch, tmp_path,
+                                                                     latency_check):
     lab, check = latency_check
-    attempts = measured(monkeypatch, tmp_path, [(0.35, 0.05, 12)])
+    attempts = measured(monkeypatch, tmp_path, [spread(0.35)])
     result = checks.latency(check, lab, [], tmp_path)
     assert (result.status, result.score, len(attempts)) == ("pass", 3, 1)
+    assert result.measured.startswith("0.35x, 95% 0.34-0.36")
     assert result.margin == f"{check.params['full_at'] - 0.35:.2f} under"
 
 
-def test_a_noisy_measurement_is_repeated_and_the_steadiest_run_decides(monkeypatch, tmp_path,
-                                                                      latency_check):
+def test_a_ratio_clearly_over_the_threshold_fails_after_one_round(monkeypatch, tmp_path,
+                                                                  latency_check):
     lab, check = latency_check
-    attempts = measured(monkeypatch, tmp_path, [(0.9, 0.6, 12), (0.4, 0.1, 12)])
+    attempts = measured(monkeypatch, tmp_path, [spread(0.75)])
     result = checks.latency(check, lab, [], tmp_path)
-    assert len(attempts) == 2
-    assert (result.status, result.measured) == ("pass", "0.40x")
+    assert (result.status, len(attempts)) == ("fail", 1)
+    assert not result.passed and 0 < result.score < check.points
 
 
-def test_a_measurement_that_stays_noisy_is_reported_as_noisy_not_failed(monkeypatch, tmp_path,
+def test_a_threshold_inside_the_interval_is_measured_again_and_decided(monkeypatch, tmp_path,
                                                                        latency_check):
     lab, check = latency_check
-    measured(monkeypatch, tmp_path, [(0.9, 0.6, 12), (0.75, 0.5, 12), (0.85, 0.7, 12)])
+    full_at = check.params["full_at"]
+    # Round one straddles the threshold; with round two pooled the interval lies above it.
+    attempts = measured(monkeypatch, tmp_path,
+                        [spread(full_at + 0.01, width=0.05), spread(full_at + 0.05, width=0.01)])
     result = checks.latency(check, lab, [], tmp_path)
-    assert result.status == "noisy"
+    assert (len(attempts), result.status) == (2, "fail")
+
+
+def test_a_ratio_that_stays_on_the_threshold_is_borderline_and_passes(monkeypatch, tmp_path,
+                                                                      latency_check):
+    lab, check = latency_check
+    full_at = check.params["full_at"]
+    attempts = measured(monkeypatch, tmp_path, [spread(full_at + 0.005)] * 3)
+    result = checks.latency(check, lab, [], tmp_path)
+    assert (len(attempts), result.status, result.passed) == (3, "borderline", True)
+    assert "too close to call" in result.detail
+    assert result.score == measure.linear_score(check.points, full_at + 0.005, full_at,
+                                                check.params["zero_at"])
+
+
+def test_an_interval_too_wide_to_decide_is_noisy_and_not_passed(monkeypatch, tmp_path,
+                                                                latency_check):
+    lab, check = latency_check
+    full_at = check.params["full_at"]
+    measured(monkeypatch, tmp_path, [spread(full_at, width=0.9 * full_at)] * 3)
+    result = checks.latency(check, lab, [], tmp_path)
+    assert (result.status, result.passed) == ("noisy", False)
     assert "too noisy to decide" in result.detail
-    p = check.params
-    assert result.score == measure.linear_score(check.points, 0.75, p["full_at"], p["zero_at"])
+
+
+def metric_check(expect, points=2):
+    return labs.Check(id="m", kind="counter", name="m", points=points, hint="",
+                      params={"workload": "w", "expect": expect})
+
+
+def reported(monkeypatch, metrics, detail=""):
+    def fake_run(lab, program, task, workdir, name, seconds=None):
+        return sandbox.Outcome(records=[{"event": "result", "ok": True, "metrics": metrics,
+                                         "detail": detail}])
+    monkeypatch.setattr(checks, "run_sandboxed", fake_run)
+
+
+@pytest.fixture
+def any_lab():
+    lab = labs.load("01-escape")
+    return dataclasses.replace(lab, limits={**lab.limits, "seconds": 10})
+
+
+def test_every_bound_must_hold_and_the_tightest_sets_the_margin(monkeypatch, tmp_path, any_lab):
+    check = metric_check({"rate": {"min": 0.99, "format": ".1%", "label": "served"},
+                          "news": {"max": 0.1, "label": "new() calls per get"}})
+    reported(monkeypatch, {"rate": 0.995, "news": 0.02}, detail="from the workload")
+    result = checks.metrics(check, any_lab, [], tmp_path)
+    assert (result.status, result.score) == ("pass", 2)
+    assert result.measured == "99.5% served; 0.02 new() calls per get"
+    assert result.threshold == "served >= 99.0%; new() calls per get <= 0.1"
+    assert result.margin == "0.5% above" and result.detail == "from the workload"
+    reported(monkeypatch, {"rate": 0.995, "news": 0.5})
+    result = checks.metrics(check, any_lab, [], tmp_path)
+    assert (result.status, result.score, result.margin) == ("fail", 0, "0.4 over")
+
+
+def test_numbers_without_bounds_are_reported_not_scored(monkeypatch, tmp_path, any_lab):
+    check = metric_check({"hits": {"label": "of gets hit the pool", "format": ".1%"}}, points=0)
+    reported(monkeypatch, {"hits": 0.97})
+    result = checks.metrics(check, any_lab, [], tmp_path)
+    assert (result.status, result.passed, result.measured) == ("info", True,
+                                                               "97.0% of gets hit the pool")
+
+
+def test_a_number_the_workload_did_not_report_is_the_labs_fault(monkeypatch, tmp_path, any_lab):
+    reported(monkeypatch, {"other": 1})
+    result = checks.metrics(metric_check({"news": {"max": 1}}), any_lab, [], tmp_path)
+    assert result.status == "fail" and "tell the instructor" in result.detail

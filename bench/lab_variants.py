@@ -1,0 +1,77 @@
+"""How a lab's thresholds were set: grade plausible submissions, right and wrong.
+
+Usage: .venv/bin/python bench/lab_variants.py LAB [TIMES]   (each graded TIMES times)
+
+A threshold must sit far from both sides: the reference passes with margin, and a plausible
+wrong solution (allocating, locking, not stealing...) fails with margin. Each lab's variants
+are in bench/variants/<lab>.py: a name, the answer cells it replaces, and the checks it must
+fail. tests/test_lab_variants.py grades the same variants in `make test`.
+"""
+
+import importlib.util
+import sys
+import tempfile
+from pathlib import Path
+
+import nbformat
+
+from autograder import grade as grading
+from autograder import lab as labs
+
+HERE = Path(__file__).resolve().parent
+
+
+def variants(lab_id):
+    """The lab's variants: dicts with name, answers, fails, and optionally unpinned."""
+    path = HERE / "variants" / f"{lab_id}.py"
+    spec = importlib.util.spec_from_file_location(f"variants_{lab_id.replace('-', '_')}", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module.VARIANTS
+
+
+def solution(lab):
+    return labs.SOURCES / lab.id / lab.notebook
+
+
+def stub(lab):
+    return labs.SOURCES.parent / lab.id / lab.notebook
+
+
+def variant(source, path, answers):
+    """source (a lab notebook) with some answer cells replaced, written to path."""
+    nb = nbformat.read(source, as_version=4)
+    for cell in nb.cells:
+        grade_id = cell.metadata.get("nbgrader", {}).get("grade_id")
+        if grade_id in answers:
+            cell.source = answers[grade_id]
+    nbformat.write(nb, path)
+    return path
+
+
+def submissions(lab, folder):
+    """(name, notebook, fails, unpinned) for the reference and every variant of lab."""
+    yield "reference solution", solution(lab), [], []
+    for v in variants(lab.id):
+        path = variant(solution(lab), Path(folder) / f"{v['name'].replace(' ', '-')}.ipynb",
+                       v["answers"])
+        yield v["name"], path, v["fails"], v.get("unpinned", [])
+
+
+def main(lab_id, times=1):
+    lab = labs.load(lab_id)
+    folder = tempfile.mkdtemp()
+    print(f"{lab.title}: each submission graded {times} time(s)\n")
+    for name, path, fails, _ in submissions(lab, folder):
+        for _ in range(times):
+            report = grading.grade(lab, path)
+            print(f"{name} -- {report.score:g}/{lab.points:g} in {report.seconds:.1f} s "
+                  f"(should fail: {', '.join(fails) or 'nothing'})")
+            for r in report.results:
+                if r.check.kind != "functional" or not r.passed:
+                    print(f"    {r.status:10s} {r.check.id:24s} {r.measured}")
+        print()
+
+
+if __name__ == "__main__":
+    main(sys.argv[1], *map(int, sys.argv[2:]))

@@ -1,0 +1,64 @@
+"""Every lab, both ways: the solution scores full marks, the untouched student notebook
+scores zero saying what is not implemented, and each plausible wrong submission in
+bench/variants/<lab>.py fails exactly the checks it was written to fail -- the evidence that
+each threshold separates right from wrong."""
+
+import json
+import subprocess
+import sys
+import xml.etree.ElementTree as ET
+
+import pytest
+
+import lab_variants
+from autograder import grade as grading
+from autograder import lab as labs
+
+ROOT = lab_variants.HERE.parent
+LABS = labs.available()
+
+
+def cli(*args):
+    return subprocess.run([sys.executable, "-m", "autograder", *map(str, args)],
+                          capture_output=True, text=True, cwd=ROOT, timeout=900)
+
+
+@pytest.mark.parametrize("lab_id", LABS)
+def test_the_solution_scores_full_marks_within_a_minute(lab_id, tmp_path):
+    lab = labs.load(lab_id)
+    run = cli("grade", lab_id, lab_variants.solution(lab), "--json", tmp_path / "r.json",
+              "--junit", tmp_path / "r.xml", "--gradescope", tmp_path / "results.json")
+    assert run.returncode == 0, run.stdout + run.stderr
+    result = json.loads((tmp_path / "r.json").read_text())
+    assert result["score"] == result["max_score"] == lab.points
+    assert result["seconds"] < 60
+    assert all(c["status"] in ("pass", "info") for c in result["checks"]), run.stdout
+    suite = ET.parse(tmp_path / "r.xml").getroot().find("testsuite")
+    assert suite.get("tests") == str(len(lab.checks)) and suite.get("failures") == "0"
+    scope = json.loads((tmp_path / "results.json").read_text())
+    assert scope["score"] == lab.points and len(scope["tests"]) == len(lab.checks)
+    assert {t["status"] for t in scope["tests"]} == {"passed"}
+
+
+@pytest.mark.parametrize("lab_id", LABS)
+def test_the_unmodified_student_notebook_scores_zero_saying_not_implemented(lab_id, tmp_path):
+    lab = labs.load(lab_id)
+    run = cli("grade", lab_id, lab_variants.stub(lab), "--json", tmp_path / "r.json")
+    assert run.returncode == 1, run.stdout + run.stderr
+    result = json.loads((tmp_path / "r.json").read_text())
+    assert result["score"] == 0
+    assert all("not implemented" in c["detail"] for c in result["checks"]), result["checks"]
+    assert "not implemented" in run.stdout
+
+
+@pytest.mark.parametrize("lab_id, name", [(lab_id, v["name"]) for lab_id in LABS
+                                          for v in lab_variants.variants(lab_id)])
+def test_each_plausible_submission_fails_exactly_the_checks_it_should(lab_id, name, tmp_path):
+    lab = labs.load(lab_id)
+    ((_, path, fails, unpinned),) = [s for s in lab_variants.submissions(lab, tmp_path)
+                                     if s[0] == name]
+    report = grading.grade(lab, path)
+    failed = {r.check.id for r in report.results if not r.passed} - set(unpinned)
+    assert failed == set(fails), "\n".join(
+        f"{r.status:10s} {r.check.id}: {r.measured} -- {r.detail}" for r in report.results)
+    assert report.passed == (not fails and not failed)
