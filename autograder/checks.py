@@ -65,9 +65,9 @@ def functional(check, lab, program, workdir):
 def allocations(check, lab, program, workdir):
     p = check.params
     capture = workdir / f"{check.id}.memray"
-    frames = p.get("exclude_memray_frames", False)
+    observer = p.get("exclude_memray_effect", False)
     task = {"kind": "allocations", "workload": p["workload"], "capture": str(capture),
-            "native_traces": frames}
+            "native_traces": observer}
     outcome = run_sandboxed(lab, program, task, workdir, check.id)
     why = failure(outcome)
     unit = p.get("unit", "message")
@@ -77,13 +77,13 @@ def allocations(check, lab, program, workdir):
                       why or "no memray capture was written")
     units = outcome.result["units"]
     min_block = p.get("min_block", 1)
-    count = measure.count_allocations(capture, min_block, exclude_frames=frames)
+    count = measure.count_allocations(capture, min_block, exclude_observer=observer)
     per = count / units
     ok = per <= p["max"]
     what = f"of at least {min_block} bytes" if min_block > 1 else "of any size"
-    if frames:
-        what += (", not counting the frame objects memray's tracking makes CPython create "
-                 "for each Python call")
+    if observer:
+        what += (", not counting what memray's tracking makes CPython allocate for each call "
+                 "(frame objects, and bound methods for the profiler)")
     return Result(check, "pass" if ok else "fail", check.points if ok else 0,
                   f"{per:.3f} per {unit}", threshold,
                   f"{abs(p['max'] - per):.3f} {'under' if ok else 'over'}",
@@ -128,8 +128,8 @@ def latency(check, lab, program, workdir):
         if not low <= full_at <= high:
             break  # the whole interval is on one side of the threshold: decided
     score = measure.linear_score(check.points, ratio, full_at, zero_at)
-    detail = (f"pyperf: median of {len(values)} values in {attempt + 1} round(s), each value a "
-              f"mean of per-pair ratios with the baseline alternating in the timed loop; "
+    detail = (f"pyperf: median of {len(values)} values in {attempt + 1} round(s), each the "
+              "ratio of one pair of runs timed in A-B-B-A order, your code and the baseline; "
               f"95% interval of the median {low:.3f}-{high:.3f} (at least +/-{resolution:.0%}, "
               "the spread between gradings)")
     halfwidth = (high - low) / 2 / ratio if ratio > 0 else float("inf")

@@ -8,40 +8,47 @@ import memray
 import pyperf
 
 FREE = ("FREE", "MUNMAP")  # memray allocator kinds that release memory rather than take it
-FRAME_MAKER = "_PyFrame_MakeAndSetFrameObject"  # CPython 3.11+: a frame object materialized
+# What memray's profile hook makes CPython allocate (CPython 3.11+): a frame object for a
+# Python call, and a bound method made for the profiler when a C method is called.
+FRAME_MAKER = "_PyFrame_MakeAndSetFrameObject"
+PROFILED_C_CALL = ("PyCMethod_New", "trace_call_function")  # (callee, its caller)
 
 
-def count_allocations(capture, min_block, exclude_frames=False):
+def count_allocations(capture, min_block, exclude_observer=False):
     """Allocation events in a memray capture of at least min_block bytes.
 
     Counting only blocks of buffer size leaves out what memray itself adds and the small
     objects any Python code makes. Where every allocation counts (min_block 1), memray's own
-    observer effect must go instead: while it tracks, every Python-level call makes CPython
-    create a frame object that would not exist untracked (144-160 bytes, so size cannot tell
-    them apart). With exclude_frames -- and a capture made with native_traces=True -- each
-    allocation whose native stack passes through ``_PyFrame_MakeAndSetFrameObject`` is left
-    out, one by one: a submission that calls a helper is not charged for the call.
+    observer effect must go instead. While it tracks, memray's profile hook makes CPython
+    allocate what it would not otherwise: a frame object for every Python-level call
+    (144-160 bytes, so size cannot tell them apart), and a temporary bound method for every
+    call of a C method such as deque.pop ("We need to create a temporary bound method as
+    argument for profiling", trace_call_function in Python/ceval.c). With exclude_observer --
+    and a capture made with native_traces=True -- each allocation whose native stack shows
+    one of these is left out, one by one: a submission that calls a helper or a deque method
+    is not charged for the call, and one that allocates inside a C call still is.
     ``AllocatorType(...).name`` is used because str() of the enum gives a number.
     """
     taken = [r for r in memray.FileReader(capture).get_allocation_records()
              if r.size >= min_block and not memray.AllocatorType(r.allocator).name.endswith(FREE)]
-    frames = sum(r.n_allocations for r in taken if exclude_frames and _is_frame_object(r))
-    if exclude_frames and not frames:
-        # Every workload calls Python functions, so there must be some: the native stacks
-        # could not be read (a stripped interpreter?), and every frame would count as the
-        # submission's.
+    observed = sum(r.n_allocations for r in taken if exclude_observer and _is_observer(r))
+    if exclude_observer and not observed:
+        # Every workload calls Python functions, so there must be frames: the native stacks
+        # could not be read (a stripped interpreter?), and memray's own allocations would
+        # count as the submission's.
         raise RuntimeError("memray resolved no frame-object allocations in the capture: this "
                            "Python's native symbols cannot be read, so this allocation check "
                            "cannot run here")
-    return sum(r.n_allocations for r in taken) - frames
+    return sum(r.n_allocations for r in taken) - observed
 
 
-def _is_frame_object(record):
-    return any(function == FRAME_MAKER for function, _, _ in record.native_stack_trace())
+def _is_observer(record):
+    names = [function for function, _, _ in record.native_stack_trace()]
+    return FRAME_MAKER in names or any(pair == PROFILED_C_CALL for pair in zip(names, names[1:]))
 
 
 def ratio_values(path):
-    """The values of a pyperf ratio benchmark: each a mean of per-pair ratios."""
+    """The values of a pyperf ratio benchmark: each the ratio of one A-B-B-A pair."""
     return pyperf.Benchmark.load(str(path)).get_values()
 
 

@@ -7,6 +7,7 @@ check reads is one the grader made, not one the submission reported.
 """
 
 import os
+import sys
 import threading
 
 from pool.local import count, counter
@@ -51,6 +52,7 @@ class Crew:
     def __init__(self, size):
         self.size = size
         self._job = None
+        self._preempt = False
         self._errors = []
         self._done = [False] * size
         self._start = threading.Barrier(size + 1)
@@ -62,27 +64,58 @@ class Crew:
         try:
             while True:
                 self._start.wait()
+                if self._preempt:
+                    sys.settrace(_at_each_cell_line)  # per thread: set it in each
                 try:
                     self._job(i)
                 except BaseException as e:  # noqa: BLE001 -- reported to run()'s caller
                     self._errors.append((i, e))
+                finally:
+                    sys.settrace(None)
                 self._done[i] = True
                 self._finish.wait()
         except threading.BrokenBarrierError:
             return  # run() gave up on a stuck crew: this thread is done too
 
-    def run(self, job, timeout=None):
+    def run(self, job, timeout=None, preempt=False):
         """job(i) on thread i, all released at once; the [(i, exception)] they raised.
 
         Raises Stuck when not all of them finish within timeout seconds (None: wait forever).
+        With preempt, every line of the submission's code is a place where a thread may lose
+        the GIL. Under the GIL, CPython switches threads only at some instructions (calls,
+        backward jumps), so a slot read on one line and cleared on the next is, in practice,
+        never split -- on the free-threaded build another core can split it. A line tracer on
+        the submission's cells runs a Python function at each of their lines, and with the
+        switch interval cut to 10 microseconds the GIL changes hands there: the interleavings
+        that free threading allows become likely within a run of a second.
         """
         self._job, self._errors, self._done = job, [], [False] * self.size
-        self._start.wait()
+        self._preempt = preempt
+        interval = sys.getswitchinterval()
+        if preempt:
+            sys.setswitchinterval(PREEMPT_INTERVAL)
         try:
+            self._start.wait()
             self._finish.wait(timeout)
         except threading.BrokenBarrierError:
             raise Stuck(self._done.count(False), self.size, timeout) from None
+        finally:
+            sys.setswitchinterval(interval)
         return self._errors
+
+
+PREEMPT_INTERVAL = 1e-5  # seconds
+
+
+def _at_each_cell_line(frame, event, arg):
+    """sys.settrace's global function: trace lines of the submission's cells, nothing else."""
+    if frame.f_code.co_filename.startswith("<cell"):  # harness.run_cell names them so
+        return _line
+    return None
+
+
+def _line(frame, event, arg):
+    return _line  # being a Python call is the point: the GIL may change hands here
 
 
 def open_fds():

@@ -45,3 +45,19 @@ def test_the_solution_notebook_passes_nbgrader_validate(lab):
 def test_every_lab_has_a_checks_file_and_a_student_notebook(lab):
     assert (ROOT / "autograder" / "labs" / f"{lab}.toml").is_file()
     assert list((ROOT / "labs" / lab).glob("*.ipynb"))
+
+
+@pytest.mark.parametrize("lab", LABS)
+def test_functional_points_match_the_notebooks_nbgrader_points(lab):
+    """A functional check's points are its test cell's nbgrader points, and every graded code
+    cell of the notebook is a check: nbgrader's gradebook and the grader agree."""
+    from autograder import lab as labs
+
+    checks = labs.load(lab)
+    (source,) = (ROOT / "labs" / "solutions" / lab).glob("*.ipynb")
+    nb = json.loads(source.read_text())
+    points = {c["metadata"]["nbgrader"]["grade_id"]: c["metadata"]["nbgrader"].get("points")
+              for c in nb["cells"] if c["cell_type"] == "code"
+              and c["metadata"].get("nbgrader", {}).get("grade")}
+    functional = {c.id: c.points for c in checks.checks if c.kind == "functional"}
+    assert functional == points
