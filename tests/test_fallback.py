@@ -256,6 +256,21 @@ def test_no_socket_leaks_with_thirty_percent_injected_failures():
         f"{open_fds() - before} file descriptors leaked"
 
 
+def test_the_service_counts_the_connections_it_accepts_not_those_it_refuses():
+    with pool.ChaosService() as service:
+        first = pool.Connection(service.address)
+        for i in range(3):  # requests on one connection: one accept
+            assert first.request(f"ECHO {i}") == str(i)
+        second = pool.Connection(service.address)
+        assert second.ping()
+        service.refuse = True
+        with pytest.raises(ConnectionRefusedError):
+            pool.Connection(service.address)
+        for conn in (first, second):
+            conn.close()
+        assert (service.accepted, service.requests) == (2, 4)
+
+
 @pytest.mark.slow
 def test_the_scenario_primary_fails_traffic_moves_to_standby_and_back():
     """Healthy -> refusing and stalling -> open within one window, standby serves, >= 99%

@@ -4,7 +4,9 @@ For chapter 5's scenario, its tests and its lab: a backend that starts refusing 
 and stalling, then recovers. It listens on 127.0.0.1 at a port the kernel picks, speaks a
 line protocol -- ``PING`` answers ``PONG``, ``ECHO x`` answers ``x``, anything else ``ERR`` --
 and sends nothing anywhere else. Use it as a context manager; every loop in it ends when the
-service stops, and every wait in it has a timeout.
+service stops, and every wait in it has a timeout. ``accepted`` counts the connections it has
+accepted and ``requests`` the request lines it has read: the service's side of the story, which
+a client cannot misreport.
 
 Faults (set them as attributes, at any time):
 
@@ -38,6 +40,7 @@ class ChaosService:
         self._threads = []
         self._connections = set()
         self._lock = threading.Lock()
+        self.accepted = 0
         self.requests = 0
 
     def _listen(self, port):
@@ -117,6 +120,7 @@ class ChaosService:
             conn.settimeout(IDLE_TIMEOUT)
             with self._lock:
                 self._connections.add(conn)
+                self.accepted += 1
             self._spawn(self._serve, conn)
 
     def _serve(self, conn):

@@ -1,0 +1,134 @@
+"""Lab 5's plausible submissions: what its thresholds were set against.
+
+Each is graded by `bench/lab_variants.py 05-fallback` (the margins of each threshold) and by
+tests/test_lab_variants.py (in `make test`): it must fail exactly the checks in "fails".
+Most are the reference answer with one change, made here by replacing its lines, so that
+each variant is wrong in exactly one way and follows the reference as it changes.
+"""
+
+import nbformat
+
+from autograder import lab as labs
+
+SOLUTION = labs.SOURCES / "05-fallback" / "fallback.ipynb"
+ANSWERS = {c.metadata["nbgrader"]["grade_id"]: c.source
+           for c in nbformat.read(SOLUTION, as_version=4).cells
+           if c.metadata.get("nbgrader", {}).get("solution") and c.cell_type == "code"}
+
+
+def changed(grade_id, *swaps):
+    """The reference answer grade_id with each (old, new) replaced; old must occur once."""
+    source = ANSWERS[grade_id]
+    for old, new in swaps:
+        assert source.count(old) == 1, f"{grade_id}: {old!r} is not in the reference once"
+        source = source.replace(old, new)
+    return {grade_id: source}
+
+
+# Counts every call since the breaker last closed, not the latest window: after a long
+# healthy spell, an outage takes as many failures again before the rate reaches 50%.
+CUMULATIVE = changed(
+    "breaker",
+    ("self.failed = deque(maxlen=window)  # of each of the latest calls: did it fail?",
+     "self.calls = self.failures = 0  # since it last closed"),
+    ("self.failed.clear()", "self.calls = self.failures = 0"),
+    ("self.failed.append(not ok)\n            calls = len(self.failed)",
+     "self.calls, self.failures = self.calls + 1, self.failures + (not ok)\n"
+     "            calls = self.calls"),
+    ("sum(self.failed) < self.failure_rate * calls", "self.failures < self.failure_rate * calls"))
+
+# Trial counts reset only on closing: after half_open_calls failed trials in all, a
+# half-open breaker lets nothing through, and so never closes.
+STUCK_HALF_OPEN = changed(
+    "breaker",
+    ('self._state, self.trials, self.successes = "half_open", 0, 0', 'self._state = "half_open"'),
+    ('                    self._state = "closed"\n',
+     '                    self._state, self.trials, self.successes = "closed", 0, 0\n'))
+
+# Records the successes only: the breaker never sees a failure, so it never opens.
+SUCCESSES_ONLY = changed(
+    "client",
+    ("""            self.breaker.record(False, time.monotonic() - start)
+            raise""", """            raise"""))
+
+STANDBY = ("            with self.standby_pool.connection() as conn:"
+           "  # discarded, not reused, if it fails\n"
+           '                return conn.request(f"ECHO {payload}")\n')
+
+# Fails over to the standby within each request instead of asking the breaker: every request
+# succeeds, but while the primary stalls each waits out the timeout first.
+FAILOVER = changed(
+    "client",
+    ("        if not self.breaker.allow():\n" + STANDBY, ""),
+    ("            self.breaker.record(False, time.monotonic() - start)\n            raise\n",
+     "            self.breaker.record(False, time.monotonic() - start)\n" + STANDBY))
+
+PRIMARY = """            with self.primary_pool.connection() as conn:
+                reply = conn.request(f"ECHO {payload}")
+"""
+
+# Gives the connection back only when the request worked.
+LEAK = changed(
+    "client",
+    (PRIMARY, """            conn = self.primary_pool.acquire()
+            reply = conn.request(f"ECHO {payload}")
+"""),
+    ("        self.breaker.record(True, time.monotonic() - start)\n",
+     "        self.breaker.record(True, time.monotonic() - start)\n"
+     "        self.primary_pool.release(conn)\n"))
+
+# Closes every connection after its request, "to be safe": a new connection per request.
+CONNECT_PER_REQUEST = changed(
+    "client",
+    (STANDBY, """            conn = self.standby_pool.acquire()
+            try:
+                return conn.request(f"ECHO {payload}")
+            finally:
+                self.standby_pool.release(conn, discard=True)
+"""),
+    (PRIMARY, """            conn = self.primary_pool.acquire()
+            try:
+                reply = conn.request(f"ECHO {payload}")
+            finally:
+                self.primary_pool.release(conn, discard=True)
+"""))
+
+# Right: the chapter's breaker behind the lab's interface.
+ADAPTER = {"breaker": '''from pool import CircuitBreaker, CircuitOpen
+
+
+class Breaker:
+    def __init__(self, failure_rate, minimum_calls, window, open_for, half_open_calls,
+                 clock=time.monotonic):
+        self.inner = CircuitBreaker(failure_rate, minimum_calls, window, open_for,
+                                    half_open_calls, clock=clock)
+
+    @property
+    def state(self):
+        return self.inner.state
+
+    def allow(self):
+        try:
+            self.inner.acquire_permission()
+        except CircuitOpen:
+            return False
+        return True
+
+    def record(self, ok, seconds):
+        self.inner.record(not ok, seconds)
+'''}
+
+VARIANTS = [
+    {"name": "failure rate over every call, not the window", "answers": CUMULATIVE,
+     "fails": ["test_breaker", "primary_down", "stall_latency"]},
+    {"name": "half-open trials never reset", "answers": STUCK_HALF_OPEN,
+     "fails": ["test_breaker", "primary_down"]},
+    {"name": "records successes only", "answers": SUCCESSES_ONLY,
+     "fails": ["test_client", "primary_down", "stall_latency"]},
+    {"name": "fails over per request, breaker not asked", "answers": FAILOVER,
+     "fails": ["test_client", "stall_latency"]},
+    {"name": "leaks the connection on error", "answers": LEAK,
+     "fails": ["test_client", "no_leaks"]},
+    {"name": "connects per request", "answers": CONNECT_PER_REQUEST, "fails": ["connections"]},
+    {"name": "pool.CircuitBreaker adapted", "answers": ADAPTER, "fails": []},
+]
