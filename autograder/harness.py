@@ -89,8 +89,11 @@ def load_program(spec, report=None):
 def explain(e, prefer=None):
     """One line a learner can act on; where, in the prefer cell if the error passed it."""
     if isinstance(e, NotImplementedError):
-        frame = traceback.extract_tb(e.__traceback__)[-1]
-        return (f"not implemented: {frame.name} still raises NotImplementedError -- "
+        tb = e.__traceback__
+        while tb.tb_next is not None:
+            tb = tb.tb_next
+        name = tb.tb_frame.f_code.co_qualname  # Breaker.__init__, not just __init__
+        return (f"not implemented: {name} still raises NotImplementedError -- "
                 "write your code in its answer cell")
     if isinstance(e, SystemExit):
         return f"the code called sys.exit({e.code!r})"
