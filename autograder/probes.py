@@ -100,7 +100,8 @@ class Crew:
         except threading.BrokenBarrierError:
             raise Stuck(self._done.count(False), self.size, timeout) from None
         finally:
-            sys.setswitchinterval(interval)
+            # getswitchinterval() reads a value set below 1 us back as 0, which cannot be set.
+            sys.setswitchinterval(max(interval, 1e-6))
         return self._errors
 
 

@@ -21,13 +21,18 @@ from autograder import lab as labs
 HERE = Path(__file__).resolve().parent
 
 
-def variants(lab_id):
-    """The lab's variants: dicts with name, answers, fails, and optionally unpinned."""
+def module(lab_id):
+    """bench/variants/<lab_id>.py, imported (its name is not an identifier)."""
     path = HERE / "variants" / f"{lab_id}.py"
     spec = importlib.util.spec_from_file_location(f"variants_{lab_id.replace('-', '_')}", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module.VARIANTS
+    loaded = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(loaded)
+    return loaded
+
+
+def variants(lab_id):
+    """The lab's variants: dicts with name, answers, fails, and optionally unpinned."""
+    return module(lab_id).VARIANTS
 
 
 def solution(lab):

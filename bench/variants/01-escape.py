@@ -1,7 +1,7 @@
 """Lab 1's plausible submissions: what its thresholds were set against.
 
-Each is graded by `bench/lab_variants.py 01-escape` (margins for the issue note) and by
-tests/test_lab_variants.py (in `make test`): it must fail exactly the checks in "fails";
+Each is graded by `bench/lab_variants.py 01-escape` (the margins its thresholds were set from)
+and by tests/test_lab_variants.py (in `make test`): it must fail exactly the checks in "fails";
 a check in "unpinned" sits too near its threshold on some machines to be pinned either way.
 """
 

@@ -1,7 +1,7 @@
 """Lab 3's plausible submissions: what its thresholds were set against.
 
-Each is graded by `bench/lab_variants.py 03-victim` (margins for the issue note) and by
-tests/test_lab_variants.py (in `make test`): it must fail exactly the checks in "fails".
+Each is graded by `bench/lab_variants.py 03-victim` (the margins its thresholds were set from)
+and by tests/test_lab_variants.py (in `make test`): it must fail exactly the checks in "fails".
 Each is the right VictimPool with one method (or two) written a plausible wrong way.
 """
 

@@ -1,0 +1,110 @@
+"""Lab 4's plausible submissions: what its thresholds were set against.
+
+Each is graded by `bench/lab_variants.py 04-steal` (the margins behind each threshold) and by
+tests/test_lab_variants.py (in `make test`): it must fail exactly the checks in "fails";
+a check in "unpinned" sits too near its threshold on some machines to be pinned either way.
+The wrong rings are the solution's Ring with one passage changed.
+"""
+
+from autograder import lab as labs
+
+RING = next(c.source for c in labs.load("04-steal").cells if c.grade_id == "ring")
+
+
+def ring(old, new):
+    """The solution's Ring with old (which must be there, once) replaced by new."""
+    assert RING.count(old) == 1, old
+    return {"ring": RING.replace(old, new)}
+
+
+def steal(body):
+    return {"steal": "class StealingPool(LocalPool):\n    def steal(self, local):\n" + body}
+
+
+# A thief's claim of the tail slot, and a plausible way to get it wrong: retrying a failed
+# cas with the head_tail read before it spins for ever. tests/test_lab04_steal.py grades it
+# (a hang must become a failed check within the check's wall time, not a stuck grader).
+CLAIM = """        while True:
+            ptrs = self.head_tail
+            head, tail = self.unpack(ptrs)
+            if head == tail:
+                return None, False
+            if self.cas(ptrs, self.pack(head, tail + 1)):
+                break  # the slot at tail is ours
+"""
+STALE_CLAIM = """        ptrs = self.head_tail
+        head, tail = self.unpack(ptrs)
+        if head == tail:
+            return None, False
+        while not self.cas(ptrs, self.pack(head, tail + 1)):
+            pass  # retries with the old ptrs: once another thread moved an end, for ever
+"""
+SPINNING = ring(CLAIM, STALE_CLAIM)
+
+PLAIN = '''class Ring(RingBase):
+    def push_head(self, x):
+        head, tail = self.unpack(self.head_tail)
+        if (tail + len(self.vals)) & MASK == head:
+            return False
+        i = head & (len(self.vals) - 1)
+        if self.vals[i] is not EMPTY:
+            return False
+        self.vals[i] = x
+        self.head_tail = self.pack(head + 1, tail)
+        return True
+
+    def pop_head(self):
+        head, tail = self.unpack(self.head_tail)
+        if head == tail:
+            return None, False
+        head = (head - 1) & MASK
+        self.head_tail = self.pack(head, tail)
+        i = head & (len(self.vals) - 1)
+        x, self.vals[i] = self.vals[i], EMPTY
+        return x, True
+
+    def pop_tail(self):
+        head, tail = self.unpack(self.head_tail)
+        if head == tail:
+            return None, False
+        self.head_tail = self.pack(head, tail + 1)
+        i = tail & (len(self.vals) - 1)
+        x, self.vals[i] = self.vals[i], EMPTY
+        return x, True
+'''
+
+VARIANTS = [
+    # Chapter 2's pool as it was: every worker get calls new().
+    {"name": "no stealing", "answers": steal("        return None, False\n"),
+     "fails": ["test_steal", "worker_news", "latency"]},
+    # One victim only: with one writer and three workers, two workers never reach its ring.
+    # Its time per tile follows its new() calls, two thirds of LocalPool's: near the latency
+    # threshold (0.57 measured, 0.5 full points), a verdict not worth pinning -- the new()
+    # calls check is the one that catches it.
+    {"name": "steals from the next thread only", "answers": steal(
+        "        every = self.locals.all\n"
+        "        return every[(local.pid + 1) % len(every)].shared.pop_tail()\n"),
+     "fails": ["test_steal", "worker_news"], "unpinned": ["latency"]},
+    # Right: the same order of visits, from a rotated copy of the list.
+    {"name": "rotated list", "answers": steal(
+        "        every = list(self.locals.all)\n"
+        "        after = local.pid + 1\n"
+        "        for other in every[after:] + every[:after]:\n"
+        "            x, ok = other.shared.pop_tail()\n"
+        "            if ok:\n"
+        "                return x, True\n"
+        "        return None, False\n"),
+     "fails": []},
+    # The value stays in the slot: the ring keeps it alive, and push_head, finding the slot
+    # taken, refuses it from then on.
+    {"name": "pop_tail keeps its slot", "answers": ring(
+        "        # Clear it so the ring keeps nothing alive, and so push_head may use it again.\n"
+        "        x, self.vals[i] = self.vals[i], EMPTY\n",
+        "        x = self.vals[i]\n"),
+     "fails": ["test_ring_order", "test_ring_full_and_wrap", "test_ring_clears_slots",
+               "ring_exactly_once"]},
+    # Right on one thread; under threads a switch between the read and the write undoes
+    # another thread's move.
+    {"name": "plain read-then-write", "answers": {"ring": PLAIN},
+     "fails": ["ring_exactly_once"]},
+]
