@@ -9,7 +9,7 @@ BENCH_READY := $(VENV)/.bench-ready
 # nbgrader shells out to alembic, and jupyter-book to jupyter: the venv's bin/ comes first.
 export PATH := $(abspath $(BIN)):$(PATH)
 
-.PHONY: help book test bench lab grade labs clean distclean
+.PHONY: help book test bench lab grade grade-all labs clean distclean
 
 help:
 	@echo "make book    build the website into book/_build/html"
@@ -17,7 +17,8 @@ help:
 	@echo "make bench   run the pyperf benchmarks into bench/results"
 	@echo "make lab     open the labs in JupyterLab"
 	@echo "make grade LAB=01-escape NB=labs/01-escape/escape.ipynb   grade a lab notebook"
-	@echo "make labs    regenerate the student notebooks in labs/ from labs/solutions/"
+	@echo "make grade-all   grade every lab you have started in labs/"
+	@echo "make labs    regenerate the student notebooks in labs/ from labs/solutions/ (never over answers)"
 	@echo "make clean   remove build outputs (make distclean also removes .venv)"
 
 $(READY): requirements.txt pyproject.toml
@@ -62,11 +63,13 @@ grade: $(READY)
 	@test -n "$(LAB)" -a -n "$(NB)" || { echo "usage: make grade LAB=01-escape NB=labs/01-escape/escape.ipynb (NB may be a folder of notebooks)"; exit 2; }
 	$(BIN)/python -m autograder grade $(LAB) $(NB) $(GRADE_FLAGS)
 
-# The student notebooks are made by nbgrader from the sources, never edited by hand.
+grade-all: $(READY)
+	$(BIN)/python -m autograder grade --all labs $(GRADE_FLAGS)
+
+# The student notebooks are made by nbgrader from the sources, never edited by hand -- and
+# never over a learner's answers: a notebook that holds some is left as it is, and said so.
 labs: $(READY)
-	cd labs && for lab in solutions/*/; do \
-		$(abspath $(BIN))/nbgrader generate_assignment "$$(basename $$lab)" --force --log-level=WARN || exit 1; \
-	done
+	$(BIN)/python -m autograder release --labs-dir labs
 
 clean:
 	rm -rf book/_build .pytest_cache .hypothesis

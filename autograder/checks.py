@@ -77,27 +77,39 @@ def allocations(check, lab, program, workdir):
                       why or "no memray capture was written")
     units = outcome.result["units"]
     min_block = p.get("min_block", 1)
-    count = measure.count_allocations(capture, min_block, exclude_observer=observer)
+    count, sites = measure.count_allocations(capture, min_block, exclude_observer=observer)
     per = count / units
     ok = per <= p["max"]
     what = f"of at least {min_block} bytes" if min_block > 1 else "of any size"
     if observer:
         what += (", not counting what memray's tracking makes CPython allocate for each call "
                  "(frame objects, and bound methods for the profiler)")
+    detail = f"{count} allocations {what} in {units} {unit}s (memray, after a warm-up pass)"
+    if not ok and sites:
+        detail += "; the most, in your code: " + "; ".join(
+            _site(n, where, program) for where, n in sites.most_common(3))
     return Result(check, "pass" if ok else "fail", check.points if ok else 0,
                   f"{per:.3f} per {unit}", threshold,
-                  f"{abs(p['max'] - per):.3f} {'under' if ok else 'over'}",
-                  f"{count} allocations {what} in {units} {unit}s (memray, after a warm-up "
-                  "pass)")
+                  f"{abs(p['max'] - per):.3f} {'under' if ok else 'over'}", detail)
+
+
+def _site(n, where, program):
+    """'24 at send_all, line 5 of cell send_all: `buf[5:n] = body`'."""
+    function, filename, line = where
+    grade_id = filename[len("<cell "):-1]
+    source = dict(program).get(grade_id, "").splitlines()
+    text = source[line - 1].strip() if 0 < line <= len(source) else ""
+    return f"{n} at {function}, line {line} of cell {grade_id}" + (f": `{text}`" if text else "")
 
 
 def latency(check, lab, program, workdir):
     """A ratio to the lab's baseline, measured in rounds until it is clearly on one side.
 
     The ratio is the median of every pyperf value so far, with its 95% interval, widened to
-    at least +/- resolution of the ratio: separate gradings of one notebook differ by that
-    much on a shared machine (medians within +/-3% here, with a busy core or without), more
-    than one grading's own values show. When the threshold (full_at) lies inside the
+    at least +/- resolution of the ratio: separate gradings of one notebook differ more than
+    one grading's own values show. Here, a notebook whose ratio is 1 by construction (the
+    baseline itself) measured 0.97 to 1.04 in about seventy gradings, with a busy core or
+    without, and a +/-3% floor let one of them pass a threshold of 1: so 5%. When the threshold (full_at) lies inside the
     interval, another round is measured and pooled; if it is still inside after the last
     round, the check is "borderline": counted as passed, with points from the median as
     always -- so a submission sitting on a threshold gets the same verdict every time instead
@@ -106,7 +118,7 @@ def latency(check, lab, program, workdir):
     """
     p = check.params
     full_at, zero_at = p["full_at"], p["zero_at"]
-    resolution, max_halfwidth = p.get("resolution", 0.03), p.get("max_halfwidth", 0.15)
+    resolution, max_halfwidth = p.get("resolution", 0.05), p.get("max_halfwidth", 0.15)
     threshold = f"<= {full_at:g} (0 points at {zero_at:g})"
     why = failure(run_sandboxed(lab, program, {"kind": "smoke", "workload": p["workload"]},
                                 workdir, f"{check.id}-smoke"))

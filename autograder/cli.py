@@ -1,4 +1,5 @@
-"""python -m autograder grade LAB SUBMISSION | describe LAB | labs
+"""python -m autograder grade LAB SUBMISSION | grade --all [DIR] | describe LAB | labs |
+release [LAB ...]
 
 Exit status of grade: 0 when the lab passes (every autograded check), 1 when it does not,
 2 when the submission cannot be graded at all (not a notebook, a missing function, a wrong
@@ -13,7 +14,7 @@ from pathlib import Path
 from . import checks
 from . import grade as grading
 from . import lab as labs
-from . import report
+from . import notebook, release, report
 
 PASSED, NOT_PASSED, BROKEN = 0, 1, 2
 
@@ -22,9 +23,18 @@ def main(argv=None):
     parser = argparse.ArgumentParser(prog="python -m autograder",
                                      description="Grade Pooling in Depth lab notebooks.")
     sub = parser.add_subparsers(dest="command", required=True)
-    g = sub.add_parser("grade", help="grade a notebook, or a folder of them (one per student)")
-    g.add_argument("lab", help=f"the lab, e.g. 01-escape (labs: {', '.join(labs.available())})")
-    g.add_argument("submission", type=Path, help="a .ipynb notebook, or a folder of them")
+    g = sub.add_parser("grade", help="grade a notebook, or a folder of them (one per student), "
+                       "or with --all every lab a learner has started")
+    g.add_argument("lab", nargs="?",
+                   help=f"the lab, e.g. 01-escape (labs: {', '.join(labs.available())})")
+    g.add_argument("submission", type=Path, nargs="?",
+                   help="a .ipynb notebook, or a folder of them")
+    g.add_argument("--all", type=Path, nargs="?", const=Path("labs"), metavar="DIR",
+                   help="grade every lab whose notebook in DIR/<lab>/ has answers (default DIR: "
+                        "labs); exit 0 only if each of them passes")
+    g.add_argument("--summary", type=Path, metavar="FILE",
+                   help="with --all: append a Markdown table of the grades to FILE (e.g. "
+                        "$GITHUB_STEP_SUMMARY)")
     g.add_argument("--json", type=Path, metavar="FILE", help="write the results as JSON")
     g.add_argument("--junit", type=Path, metavar="FILE", help="write JUnit XML (for CI)")
     g.add_argument("--gradescope", type=Path, metavar="FILE",
@@ -42,11 +52,30 @@ def main(argv=None):
     d = sub.add_parser("describe", help="print a lab's checks, thresholds and points")
     d.add_argument("lab")
     sub.add_parser("labs", help="list the labs")
+    r = sub.add_parser("release", help="make the student notebooks labs/<lab>/ from "
+                       "labs/solutions/<lab>/ with nbgrader, leaving any notebook that holds "
+                       "answers as it is")
+    r.add_argument("labs", nargs="*", metavar="LAB", help="default: every lab")
+    r.add_argument("--labs-dir", type=Path, default=release.LABS, metavar="DIR",
+                   help="the folder holding solutions/ and nbgrader_config.py (default: %(default)s)")
     args = parser.parse_args(argv)
 
     if args.command == "labs":
         print("\n".join(labs.available()))
         return 0
+    if args.command == "grade" and args.all is not None:
+        if args.lab or args.submission:
+            parser.error("grade --all [DIR] takes no LAB or SUBMISSION")
+        return grade_all(args)
+    if args.command == "grade" and not (args.lab and args.submission):
+        parser.error("grade needs a LAB and a SUBMISSION (or --all)")
+    if args.command == "release":
+        try:
+            kept = release.release(args.labs_dir, args.labs)
+        except release.ReleaseError as e:
+            print(f"error: {e}", file=sys.stderr)
+            return BROKEN
+        return NOT_PASSED if kept else PASSED
     try:
         lab = labs.load(args.lab, getattr(args, "tests_from", None))
     except labs.LabError as e:
@@ -109,6 +138,43 @@ def grade_one(lab, args):
         report.write_gradebook(args.gradebook, lab, [(_student(lab, args.submission),
                                                       result, None)])
     return PASSED if result.passed else NOT_PASSED
+
+
+def grade_all(args):
+    """Every lab the learner has started in args.all/<lab>/; the others are named, not graded."""
+    graded, not_started, broken = [], [], []
+    for lab_id in labs.available():
+        lab = labs.load(lab_id, args.tests_from)
+        path = args.all / lab_id / lab.notebook
+        try:
+            started = path.is_file() and notebook.answered(notebook.read(path))
+        except notebook.BrokenSubmission as e:
+            broken.append((lab_id, str(e)))
+            continue
+        if not started:
+            not_started.append(lab_id)
+            continue
+        say(f"== {lab_id}: {path}")
+        try:
+            result = grading.grade(lab, path, jobs=args.jobs, progress=say)
+        except grading.BrokenSubmission as e:
+            broken.append((lab_id, str(e)))
+            continue
+        print(report.table(result), end="\n\n")
+        graded.append(result)
+    for lab_id, error in broken:
+        print(f"{lab_id}: cannot grade: {error}")
+    print("not started (no answers yet): " + (", ".join(not_started) or "none"))
+    if not graded and not broken:
+        print(f"No lab in {args.all} has answers yet: nothing to grade.")
+    if args.json:
+        report.write_json(args.json, [report.to_dict(r) for r in graded])
+    if args.junit:
+        args.junit.write_text(report.junit(*graded))
+    if args.summary:
+        with open(args.summary, "a") as f:
+            f.write(report.markdown(graded, not_started, broken))
+    return PASSED if all(r.passed for r in graded) and not broken else NOT_PASSED
 
 
 def _student(lab, path):

@@ -97,10 +97,12 @@ def probe_failures(lab, outcome):
     """Results for every check if the code cannot even load; None if it loaded."""
     found = outcome.result
     if found and found.get("ok"):
-        if found["missing"] or found["wrong"]:
-            raised = [f"cell {r['cell']} raised {r['error']}" for r in outcome.records
-                      if r.get("event") == "cell-error"]
-            raise BrokenSubmission("; ".join([_signature_message(lab, found), *raised]))
+        raised = any(r.get("event") == "cell-error" for r in outcome.records)
+        # A function missing because its cell raised (or exited, or ran out of memory) is
+        # the code's failure, graded like any other: each check that needs it fails, saying
+        # why. One that was renamed, or a changed signature, is not the lab's notebook.
+        if found["wrong"] or found["missing"] and not raised:
+            raise BrokenSubmission(_signature_message(lab, found))
         return None
     why = checks.failure(outcome) or "the code did not load"
     return [checks.Result(c, "fail", 0, "not run", "", "", f"the notebook's code did not "

@@ -1,5 +1,6 @@
 """Numbers the grader reads from its own measurements, and how they become points."""
 
+import collections
 import math
 import statistics
 import time
@@ -15,7 +16,10 @@ PROFILED_C_CALL = ("PyCMethod_New", "trace_call_function")  # (callee, its calle
 
 
 def count_allocations(capture, min_block, exclude_observer=False):
-    """Allocation events in a memray capture of at least min_block bytes.
+    """Allocation events in a memray capture of at least min_block bytes, and where.
+
+    Returns (count, sites): sites counts the events by the innermost line of the
+    submission's own code on their Python stack, (function, "<cell grade_id>", line).
 
     Counting only blocks of buffer size leaves out what memray itself adds and the small
     objects any Python code makes. Where every allocation counts (min_block 1), memray's own
@@ -39,7 +43,13 @@ def count_allocations(capture, min_block, exclude_observer=False):
         raise RuntimeError("memray resolved no frame-object allocations in the capture: this "
                            "Python's native symbols cannot be read, so this allocation check "
                            "cannot run here")
-    return sum(r.n_allocations for r in taken) - observed
+    counted = [r for r in taken if not (exclude_observer and _is_observer(r))]
+    sites = collections.Counter()
+    for r in counted:
+        mine = [frame for frame in r.stack_trace() if frame[1].startswith("<cell")]
+        if mine:
+            sites[mine[0]] += r.n_allocations
+    return sum(r.n_allocations for r in counted), sites
 
 
 def _is_observer(record):

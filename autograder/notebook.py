@@ -8,6 +8,7 @@ import json
 from pathlib import Path
 
 import nbformat
+from nbgrader.utils import compute_checksum
 
 
 class BrokenSubmission(Exception):
@@ -56,3 +57,17 @@ def assemble(lab, nb):
             f"labs/{lab.id}/{lab.notebook} and write your code in its answer cells.")
     return [(c.grade_id, theirs[c.grade_id] if c.role == "solution" else c.source)
             for c in lab.cells if c.role in ("given", "solution")]
+
+
+def answered(nb):
+    """The grade_ids of the answer cells that differ from the stubs the lab handed out.
+
+    nbgrader records in each answer cell of a student notebook the checksum of the stub it
+    generated; a cell whose checksum no longer matches holds the learner's work.
+    """
+    out = []
+    for cell in nb.cells:
+        meta = cell.get("metadata", {}).get("nbgrader", {})
+        if meta.get("solution") and "checksum" in meta and compute_checksum(cell) != meta["checksum"]:
+            out.append(meta["grade_id"])
+    return out

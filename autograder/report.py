@@ -54,22 +54,47 @@ def to_dict(report):
     }
 
 
-def junit(report):
-    suite = ET.Element("testsuite", name=report.lab.id, tests=str(len(report.results)),
-                       failures=str(sum(not r.passed for r in report.results)),
-                       time=f"{report.seconds:.2f}")
-    for r in report.results:
-        case = ET.SubElement(suite, "testcase", classname=report.lab.id, name=r.check.name)
-        summary = f"measured {r.measured}; threshold {r.threshold}; {r.detail}".strip("; ")
-        if r.passed:
-            ET.SubElement(case, "system-out").text = summary
-        else:
-            failure = ET.SubElement(case, "failure", message=f"{r.status}: {r.detail}"[:500])
-            failure.text = f"{summary}\nhint: {r.check.hint}"
+def junit(*reports):
+    """JUnit XML: one test suite per lab report, one test case per check."""
     root = ET.Element("testsuites")
-    root.append(suite)
+    for report in reports:
+        suite = ET.SubElement(root, "testsuite", name=report.lab.id,
+                              tests=str(len(report.results)),
+                              failures=str(sum(not r.passed for r in report.results)),
+                              time=f"{report.seconds:.2f}")
+        for r in report.results:
+            case = ET.SubElement(suite, "testcase", classname=report.lab.id, name=r.check.name)
+            summary = f"measured {r.measured}; threshold {r.threshold}; {r.detail}".strip("; ")
+            if r.passed:
+                ET.SubElement(case, "system-out").text = summary
+            else:
+                failure = ET.SubElement(case, "failure", message=f"{r.status}: {r.detail}"[:500])
+                failure.text = f"{summary}\nhint: {r.check.hint}"
     ET.indent(root)
     return ET.tostring(root, encoding="unicode", xml_declaration=True)
+
+
+def markdown(reports, not_started=(), broken=()):
+    """The grades as Markdown, for a CI job's summary page."""
+    def cell(text):
+        return str(text).replace("|", "\\|").replace("\n", " ")
+
+    lines = ["## Lab grades", "", "| lab | score | verdict |", "|---|---|---|"]
+    for r in reports:
+        lines.append(f"| {r.lab.id} | {_points(r.score)}/{_points(r.lab.points)} | "
+                     f"{'passed' if r.passed else '**not passed**'} |")
+    lines += [f"| {lab_id} | -- | cannot grade: {cell(error)} |" for lab_id, error in broken]
+    lines += [f"| {lab_id} | -- | not started |" for lab_id in not_started]
+    for r in reports:
+        lines += ["", f"### {cell(r.lab.title)}", "",
+                  "| | check | measured | threshold | points |", "|---|---|---|---|---|"]
+        lines += [f"| {MARK[x.status]} | {cell(x.check.name)} | {cell(x.measured)} | "
+                  f"{cell(x.threshold)} | {_points(x.score)}/{_points(x.check.points)} |"
+                  for x in r.results]
+        hints = [f"- {cell(x.check.name)}: {cell(x.check.hint)}" for x in r.results
+                 if not x.passed and x.check.hint]
+        lines += ["", *hints] if hints else []
+    return "\n".join(lines) + "\n"
 
 
 def gradescope(report):

@@ -135,6 +135,32 @@ def test_a_missing_function_or_a_wrong_signature_is_a_broken_submission(tmp_path
     assert "encode() has parameters (kind, body)" in run.stderr
 
 
+@pytest.mark.parametrize("answer, says", [
+    ("1 / 0\n", "ZeroDivisionError"),
+    ("import sys\nsys.exit(3)\n", "sys.exit(3)"),
+    ("hog = bytearray(4 << 30)\n", "MemoryError"),
+])
+def test_an_answer_cell_that_fails_as_it_loads_is_graded_zero_on_what_needs_it(tmp_path,
+                                                                            answer, says):
+    """Like one that loops or calls os._exit there: graded (exit 1), not ungradable (exit 2)."""
+    run = cli("grade", "01-escape", variant(tmp_path, "fails", send_all=answer),
+              "--json", tmp_path / "r.json")
+    assert run.returncode == 1, run.stderr
+    checks = {c["id"]: c for c in json.loads((tmp_path / "r.json").read_text())["checks"]}
+    assert checks["test_encode"]["status"] == "pass"  # encode's cell loaded
+    for check in ("test_send_all", "frame_allocations", "latency"):
+        assert checks[check]["score"] == 0 and says in checks[check]["detail"], checks[check]
+
+
+def test_a_failed_allocation_check_names_the_line_of_the_learners_code(lab, tmp_path):
+    slice_copy = lab_variants.module("01-escape").SLICE  # buf[a:b] = body copies it first
+    report = grading.grade(lab, variant(tmp_path, "slice", send_all=slice_copy))
+    (allocations,) = [r for r in report.results if r.check.id == "frame_allocations"]
+    assert allocations.status == "fail"
+    assert ("24 at send_all, line 6 of cell send_all: `buf[HEADER.size:n] = body`"
+            in allocations.detail), allocations.detail
+
+
 def test_a_deleted_answer_cell_and_a_missing_lab_say_what_to_do(tmp_path):
     nb = nbformat.read(SOLUTION, as_version=4)
     nb.cells = [c for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade_id") != "encode"]

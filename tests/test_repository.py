@@ -50,3 +50,20 @@ def test_both_packages_import_from_the_environment():
 
     assert Path(pool.__file__).parent == ROOT / "reference" / "pool"
     assert Path(autograder.__file__).parent == ROOT / "autograder"
+
+
+WORKFLOWS = [ROOT / "autograder" / "ci" / "grade.yml", ROOT / ".github" / "workflows" / "book.yml"]
+
+
+@pytest.mark.parametrize("path", WORKFLOWS, ids=lambda p: p.name)
+def test_the_workflows_parse_and_every_make_target_they_call_exists(path):
+    import yaml
+
+    flow = yaml.safe_load(path.read_text())
+    steps = [step for job in flow["jobs"].values() for step in job.get("steps", [])]
+    commands = "\n".join(step.get("run", "") for step in steps)
+    targets = re.findall(r"\bmake ([\w-]+)", commands)
+    assert targets, f"{path.name} runs no make target"
+    for target in targets:
+        dry = subprocess.run(["make", "-n", target], cwd=ROOT, capture_output=True, text=True)
+        assert dry.returncode == 0, f"{path.name}: make {target}: {dry.stderr}"
