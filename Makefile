@@ -9,11 +9,12 @@ BENCH_READY := $(VENV)/.bench-ready
 # nbgrader shells out to alembic, and jupyter-book to jupyter: the venv's bin/ comes first.
 export PATH := $(abspath $(BIN)):$(PATH)
 
-.PHONY: help book test bench lab grade grade-all labs clean distclean
+.PHONY: help book test test-ft bench lab grade grade-all labs clean distclean
 
 help:
 	@echo "make book    build the website into book/_build/html"
 	@echo "make test    run every test"
+	@echo "make test-ft run the reference library's tests on free-threaded Python 3.13t, GIL off"
 	@echo "make bench   run the pyperf benchmarks into bench/results"
 	@echo "make lab     open the labs in JupyterLab"
 	@echo "make grade LAB=01-escape NB=labs/01-escape/escape.ipynb   grade a lab notebook"
@@ -48,11 +49,30 @@ book: $(READY) book/_build/.code-stamp
 test: $(READY)
 	$(BIN)/python -m pytest
 
+# The reference library's tests on a free-threaded CPython, with the GIL off: FT_PYTHON=...
+# names one, else tools/free-threaded-python builds one (once, cached in ~/.cache).
+FT_VENV  := .venv-ft
+FT_TESTS := tests/test_pool.py tests/test_stress.py tests/test_steal.py tests/test_buffers.py \
+            tests/test_escape.py tests/test_fallback.py
+$(FT_VENV)/.ready: requirements-ft.txt
+	@ft=$$(tools/free-threaded-python) && rm -rf $(FT_VENV) && echo "creating $(FT_VENV) with $$ft" && \
+		$$ft -m venv $(FT_VENV)
+	$(FT_VENV)/bin/python -m pip install --quiet --disable-pip-version-check -r requirements-ft.txt
+	@touch $@
+
+test-ft: $(FT_VENV)/.ready
+	@$(FT_VENV)/bin/python -X gil=0 -c 'import sys; assert not sys._is_gil_enabled(), "the GIL is on"; print("free-threaded", sys.version.split()[0], "- GIL off")'
+	PYTHONPATH=reference $(FT_VENV)/bin/python -X gil=0 -m pytest -p no:cacheprovider $(FT_TESTS)
+
 bench: $(BENCH_READY)
 	@mkdir -p bench/results
 	@echo "pyperf: about 40 benchmarks, each in 6 processes (several minutes)"
 	rm -f bench/results/timing.json
 	$(BIN)/python bench/timing.py --quiet -o bench/results/timing.json
+	$(BIN)/python bench/scaling.py --json bench/results/scaling-gil.json
+	@rm -f bench/results/scaling-ft.json
+	@if ft=$$(tools/free-threaded-python --no-build); then \
+		PYTHONPATH=reference $$ft -X gil=0 bench/scaling.py --json bench/results/scaling-ft.json; fi
 	$(BIN)/python bench/report.py
 	@echo "Results: bench/results/README.md"
 
@@ -76,4 +96,4 @@ clean:
 	find . -name __pycache__ -not -path './$(VENV)/*' -prune -exec rm -rf {} +
 
 distclean: clean
-	rm -rf $(VENV)
+	rm -rf $(VENV) $(FT_VENV)

@@ -17,6 +17,7 @@ import workloads  # noqa: E402
 
 RESULTS = Path(__file__).resolve().parent / "results"
 POOL = "pool.Pool (stats on)"
+HANDLE = "pool.Pool, pinned Handle (stats on)"
 
 
 def load(path):
@@ -53,6 +54,34 @@ def scenarios():
             ("FallbackPool: breaker + standby", scenario.run(fallback=True))]
 
 
+def scaling_section(targets):
+    """bench/scaling.py's tables, the GIL build's and, if one was measured, 3.13t's."""
+    lines = ["", "## Threads: get+put at 1 and 2 threads (bench/scaling.py)", "",
+             "Throughput at 2 threads over throughput at 1 (2.0 is perfect); the control is "
+             "each thread reading attributes of an object of its own. Best of the runs.", ""]
+    found = sorted(RESULTS.glob("scaling-*.json"))
+    if not any("ft" in path.stem for path in found):
+        lines += ["No free-threaded interpreter was found, so only the GIL build is here: "
+                  "`make test-ft` builds one (or set FT_PYTHON), then run `make bench` again.",
+                  ""]
+    for path in found:
+        run = json.loads(path.read_text())
+        lines += [f"Python {run['build']}:", "",
+                  "| contender | ns/op, 1 thread | 2 threads | scaling | of the control's |",
+                  "|---|---:|---:|---:|---:|"]
+        lines += [f"| {name} | {one:.0f} | {two:.0f} | {scaling:.2f}× | {share:.0%} |"
+                  for name, one, two, scaling, share in run["rows"]]
+        lines.append("")
+        if "GIL off" in run["build"]:
+            row = {name: (scaling, share) for name, _, _, scaling, share in run["rows"]}
+            pinned, locked = row["pool.Pool, pinned Handle"], row["lock + list"]
+            targets += [
+                ("3.13t: the Handle's scaling at 2 threads ≥ 1.6× and ≥ 85% of the control's",
+                 f"{pinned[0]:.2f}×, {pinned[1]:.0%}", pinned[0] >= 1.6 and pinned[1] >= 0.85),
+                ("3.13t: lock + list scales below 1.2×", f"{locked[0]:.2f}×", locked[0] < 1.2)]
+    return lines
+
+
 def main(timing=RESULTS / "timing.json", out=RESULTS / "README.md"):
     t = load(timing)
     floor_ns = t["ns: floor: g(); h(x)"][0] * 1e9
@@ -76,6 +105,7 @@ def main(timing=RESULTS / "timing.json", out=RESULTS / "README.md"):
     ]
     for name, (r, sd) in sorted(ratios.items(), key=lambda kv: kv[1][0]):
         lines.append(f"| {name} | {r:.2f} ± {sd:.2f} | {r * floor_ns:.0f} |")
+    handle = ratios[HANDLE][0]
     speedup = pypi[fastest_pypi][0] / ratios[POOL][0]
     stats_cost = ratios[POOL][0] / ratios["pool.Pool, counter lines removed"][0]
     targets = [
@@ -83,6 +113,8 @@ def main(timing=RESULTS / "timing.json", out=RESULTS / "README.md"):
          ratios[POOL][0] <= 2.0),
         (f"≥ 8× faster than the fastest PyPI pool ({fastest_pypi})",
          f"{speedup:.1f}×", speedup >= 8),
+        ("pool.Pool's pinned Handle get+put ≤ 2.0× the floor, stats on", f"{handle:.2f}×",
+         handle <= 2.0),
     ]
     ratio_new = max(w / n for _, w, n in expensive)
     targets.append(("victim tier: ≤ 1/3 of the no-victim new() calls (BenchmarkPoolExpensiveNew)",
@@ -124,6 +156,7 @@ def main(timing=RESULTS / "timing.json", out=RESULTS / "README.md"):
                      f"{run.p50 * 1e3:.2f} | {run.latency(0.99) * 1e3:.2f} | "
                      f"{max(r.seconds for r in run.requests) * 1e3:.0f} | "
                      f"{sum(new == 'open' for _, _, new in run.transitions)} times |")
+    lines += scaling_section(targets)
     lines += ["", "## Targets", "", "| target | measured | met |", "|---|---|---|"]
     lines += [f"| {what} | {got} | {'yes' if ok else '**no**'} |" for what, got, ok in targets]
     lines += ["", "Allocation per steady-state get+put is tested, not benchmarked: "

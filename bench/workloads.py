@@ -140,6 +140,7 @@ def pair_loops():
         return loop
 
     loops["pool.Pool (stats on)"] = pool_loop(pool.Pool(new_buffer))
+    loops["pool.Pool, pinned Handle (stats on)"] = pool_loop(pool.Pool(new_buffer).pin())
     loops["pool.Pool, counter lines removed"] = pool_loop(without_counters(pool.Pool)(new_buffer))
     loops["lock + list pool"] = pool_loop(LockedPool(new_buffer))
 

@@ -93,3 +93,32 @@ def flame(ax, capture, entry, title, min_size=0, depth=5):
     ax.grid(False)
     for side in ("left", "bottom"):
         ax.spines[side].set_visible(False)
+
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def free_threaded_python():
+    """A free-threaded interpreter already on this machine (FT_PYTHON, or the one
+    `make test-ft` builds), or None -- the book never builds one."""
+    import subprocess
+
+    found = subprocess.run([os.path.join(ROOT, "tools", "free-threaded-python"), "--no-build"],
+                           capture_output=True, text=True)
+    return found.stdout.strip() if found.returncode == 0 else None
+
+
+def scaling(python):
+    """bench/scaling.py run by `python` (GIL build or free-threaded): its rows, as a dict."""
+    import json
+    import subprocess
+    import sys
+
+    with tempfile.TemporaryDirectory() as tmp:
+        out = os.path.join(tmp, "scaling.json")
+        env = {**os.environ, "PYTHONPATH": os.path.join(ROOT, "reference")}
+        args = [python] + (["-X", "gil=0"] if python != sys.executable else [])
+        subprocess.run([*args, os.path.join(ROOT, "bench", "scaling.py"), "--json", out],
+                       check=True, capture_output=True, env=env)
+        with open(out) as f:
+            return json.load(f)

@@ -68,6 +68,18 @@ def test_steady_state_get_put_allocates_nothing_beyond_memrays_frames(warm_pool)
     assert p.stats().private_hits >= N
 
 
+def test_a_pinned_handle_allocates_nothing_either(warm_pool):
+    handle = warm_pool.pin()
+    handle.put(handle.get())
+
+    def pinned(n):
+        for _ in itertools.repeat(None, n):
+            handle.put(handle.get())
+
+    assert allocations(pinned) - allocations(floor) <= 16
+    assert warm_pool.stats().private_hits >= N
+
+
 def test_the_count_sees_one_allocation_per_call_when_there_is_one(warm_pool):
     # The control: the same loop with an int counter past 256, as a naive stats counter would be.
     p = warm_pool

@@ -14,7 +14,8 @@ def requirement_lines(name):
     return [line.strip() for line in lines if line.strip() and not line.startswith("#")]
 
 
-@pytest.mark.parametrize("name", ["requirements.txt", "requirements-bench.txt"])
+@pytest.mark.parametrize("name", ["requirements.txt", "requirements-bench.txt",
+                                  "requirements-ft.txt"])
 def test_every_requirement_is_pinned_exactly(name):
     loose = [line for line in requirement_lines(name)
              if not re.fullmatch(r"[A-Za-z0-9_.\-\[\]]+==[A-Za-z0-9_.+\-]+", line)]

@@ -13,10 +13,10 @@ from .escape import AlreadyPooledError, Debug, EscapeWarning
 from .fallback import FallbackPool, PoolTimeout, ResourcePool, ResourceStats
 from .local import Stats
 from .steal import ChainShared, PoolChain, PoolDequeue
-from .syncpool import CheckedPool, Pool
+from .syncpool import CheckedPool, Handle, Pool
 from .victim import cleanup, configure
 
 __all__ = ["AlreadyPooledError", "BufferPool", "ChainShared", "ChaosService", "CheckedPool",
            "CircuitBreaker", "CircuitOpen", "Connection", "Debug", "EscapeWarning",
-           "FallbackPool", "Pool", "PoolChain", "PoolDequeue", "PoolTimeout", "ResourcePool",
-           "ResourceStats", "Stats", "cleanup", "configure"]
+           "FallbackPool", "Handle", "Pool", "PoolChain", "PoolDequeue", "PoolTimeout",
+           "ResourcePool", "ResourceStats", "Stats", "cleanup", "configure"]

@@ -13,10 +13,16 @@ What differs in Python:
   ``Locals.all`` lists every thread's ``Local`` so that thieves and the cleanup can reach
   them. A dead thread's ``Local`` stays in ``all``, still stealable, until two cleanups.
 - There is nothing to pin: only the owning thread reads or writes ``private`` (the
-  ``threading.local`` guarantees it), and the cleanup never writes into a ``Local`` -- it
-  replaces the whole ``Locals`` (see victim.py). So ``private`` needs no lock, with the GIL or
-  without it. ``shared`` is a ``collections.deque``, whose ``append``/``pop``/``popleft`` are
-  atomic in both builds.
+  ``threading.local`` guarantees it) while its generation is primary or victim; the cleanup
+  replaces the whole ``Locals`` (see victim.py), flags the demoted ones, and empties only the
+  ones it drops -- which a thread reaches no more, unless it holds them in a ``Handle``. So
+  ``private`` needs no lock, with the GIL or without it. ``shared`` is a
+  ``collections.deque``, whose ``append``/``pop``/``popleft`` are atomic in both builds.
+- What pinning does give Go is a P's own ``poolLocal`` to work on without another lookup.
+  ``Pool.pin()`` (syncpool.py) gives a thread the same: a handle holding its ``Local``, whose
+  fast path touches no object another thread uses -- on the free-threaded build, where every
+  reference taken to a shared object writes its reference count, that is what lets a pool
+  scale with threads.
 - No 128-byte padding: a ``Local`` is a Python object on its own heap block, and interpreter
   overhead dwarfs a shared cache line (chapter 2 measures it).
 - Go's pool has no statistics (golang/go issue 11834). Ours counts every outcome with
@@ -132,12 +138,13 @@ class Tallies:
 class Local:
     """One thread's share of one pool for one generation: Go's ``poolLocalInternal``."""
 
-    __slots__ = ("pid", "private", "shared", *COUNTERS)
+    __slots__ = ("pid", "private", "shared", "demoted", *COUNTERS)
 
     def __init__(self, pid, tally, shared_queue=deque):
         self.pid = pid  # index in Locals.all: where this thread's thefts start, as in Go
         self.private = None  # only the owner reads or writes it
         self.shared = shared_queue()  # owner: append/pop at the head; thieves: popleft
+        self.demoted = False  # set by the cleanup that makes this generation the victim
         for name in COUNTERS:  # the thread's own counters, one attribute away on the fast path
             setattr(self, name, getattr(tally, name))
 

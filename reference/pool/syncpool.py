@@ -15,8 +15,11 @@ get():  this thread's private slot; else the head of its shared queue (the most 
         victim; else new() -- or None when the pool has no new.
 put(x): into the private slot if it is empty, else onto the head of the shared queue. None
         is ignored.
+pin():  this thread's Handle, with the same get() and put() minus the per-call lookup of
+        the thread's Local -- Go's pin returns the P's poolLocal the same way.
 """
 
+import threading
 from collections import deque
 
 from . import victim
@@ -46,6 +49,17 @@ class Pool:
         self._tallies = Tallies()  # each thread's counters, kept across generations
         self._released = 0  # objects dropped with a victim; only the cleanup writes it
         victim.register(self)
+
+    def pin(self):
+        """This thread's Handle: get() and put() without looking the thread up each time."""
+        return Handle(self)
+
+    def _local(self):
+        """This thread's Local in the primary generation, made on its first use."""
+        try:
+            return self._locals.tls.mine
+        except AttributeError:
+            return self._locals.pin(self._tallies, self.shared_queue)
 
     def get(self):
         try:
@@ -99,8 +113,13 @@ class Pool:
     def _cleanup(self):
         """Drop the victim, demote the primary (Go's poolCleanup, for this pool)."""
         dropped, self._victim, self._locals = self._victim, self._locals, Locals()
+        for local in self._victim.all:
+            local.demoted = True  # its thread's Handle pins the new primary on its next call
         if dropped is not None:
             self._released += sum(local.pooled() for local in dropped.all)
+            for local in dropped.all:  # a Handle may still hold one: let the objects go now
+                local.private = None
+                local.shared = self.shared_queue()
         self._tallies.retire()
 
     def dropped(self):
@@ -126,6 +145,78 @@ class Pool:
         return f"<{type(self).__name__} new={self._new!r} {self.stats()}>"
 
 
+class Handle:
+    """One thread's way into a pool, from ``Pool.pin()``: Go's pinned ``poolLocal``.
+
+    get() and put() behave as the pool's own, tiers and counts included, but start from the
+    Local the handle holds instead of looking the thread up on every call; after a cleanup
+    demotes that Local, the next call pins the new primary. The fast path touches only the
+    calling thread's objects, so on the free-threaded build threads do not write each other's
+    reference counts; the slow path (steal, victim, new) reaches the pool as Pool.get does.
+    Use it on the thread that pinned it only: another thread's calls would share its private
+    slot (``Pool(debug=True)`` checks). The fast path is written out again rather than shared
+    with Pool's: a shared helper would cost a call, as much as the rest of a get.
+    """
+
+    __slots__ = ("_pool", "_local")
+
+    def __init__(self, pool):
+        self._pool = pool
+        self._local = pool._local()
+
+    def get(self):
+        local = self._local
+        if local.demoted:
+            local = self._local = self._pool._local()
+        x = local.private
+        if x is not None:
+            local.private = None
+            next(local.private_hits)
+            return x
+        return self._pool._get_slow(local)
+
+    def put(self, x):
+        if x is None:
+            return
+        local = self._local
+        if local.demoted:
+            local = self._local = self._pool._local()
+        next(local.puts)
+        if local.private is None:
+            local.private = x
+        else:
+            local.shared.append(x)
+
+
+class CheckedHandle(Handle):
+    """A Handle of a CheckedPool: refuses other threads, and checks puts as the pool does."""
+
+    __slots__ = ("_thread",)
+
+    def __init__(self, pool):
+        super().__init__(pool)
+        self._thread = threading.get_ident()
+
+    def _check_thread(self):
+        if threading.get_ident() != self._thread:
+            raise RuntimeError("a pool Handle is used on a thread other than the one that "
+                               "pinned it: call pool.pin() on each thread")
+
+    def get(self):
+        self._check_thread()
+        return super().get()
+
+    def put(self, x):
+        self._check_thread()
+        if x is None:
+            return
+        # The pool's checks, called from this frame: the same depth as CheckedPool.put's.
+        if self._pool._checks.before_put(self._pool.pooled, x):
+            super().put(x)
+        else:
+            self._pool.dropped()
+
+
 class CheckedPool(Pool):
     """A Pool with the debug-mode checks of escape.py (``Pool(new, debug=True)``)."""
 
@@ -146,3 +237,6 @@ class CheckedPool(Pool):
             super().put(x)
         else:
             self.dropped()
+
+    def pin(self):
+        return CheckedHandle(self)
