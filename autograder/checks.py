@@ -109,12 +109,12 @@ def latency(check, lab, program, workdir):
     at least +/- resolution of the ratio: separate gradings of one notebook differ more than
     one grading's own values show. Here, a notebook whose ratio is 1 by construction (the
     baseline itself) measured 0.97 to 1.04 in about seventy gradings, with a busy core or
-    without, and a +/-3% floor let one of them pass a threshold of 1: so 5%. When the threshold (full_at) lies inside the
-    interval, another round is measured and pooled; if it is still inside after the last
-    round, the check is "borderline": counted as passed, with points from the median as
-    always -- so a submission sitting on a threshold gets the same verdict every time instead
-    of a coin flip. An interval wider than max_halfwidth of the ratio cannot decide anything:
-    "noisy", not passed, grade again on a quieter machine.
+    without, and a +/-3% floor let one of them pass a threshold of 1: so 5%. When the
+    threshold (full_at) lies inside the interval, another round is measured and pooled; if
+    it is still inside after the last round, the check is "borderline": counted as passed,
+    with points from the median as always -- so a submission sitting on a threshold gets the
+    same verdict every time instead of a coin flip. An interval wider than max_halfwidth of
+    the ratio cannot decide anything: "noisy", not passed, grade again on a quieter machine.
     """
     p = check.params
     full_at, zero_at = p["full_at"], p["zero_at"]

@@ -57,7 +57,8 @@ def main(argv=None):
                        "answers as it is")
     r.add_argument("labs", nargs="*", metavar="LAB", help="default: every lab")
     r.add_argument("--labs-dir", type=Path, default=release.LABS, metavar="DIR",
-                   help="the folder holding solutions/ and nbgrader_config.py (default: %(default)s)")
+                   help="the folder holding solutions/ and nbgrader_config.py "
+                        "(default: %(default)s)")
     args = parser.parse_args(argv)
 
     if args.command == "labs":

@@ -35,15 +35,14 @@ def count_allocations(capture, min_block, exclude_observer=False):
     """
     taken = [r for r in memray.FileReader(capture).get_allocation_records()
              if r.size >= min_block and not memray.AllocatorType(r.allocator).name.endswith(FREE)]
-    observed = sum(r.n_allocations for r in taken if exclude_observer and _is_observer(r))
-    if exclude_observer and not observed:
+    counted = [r for r in taken if not (exclude_observer and _is_observer(r))]
+    if exclude_observer and len(counted) == len(taken):
         # Every workload calls Python functions, so there must be frames: the native stacks
         # could not be read (a stripped interpreter?), and memray's own allocations would
         # count as the submission's.
         raise RuntimeError("memray resolved no frame-object allocations in the capture: this "
                            "Python's native symbols cannot be read, so this allocation check "
                            "cannot run here")
-    counted = [r for r in taken if not (exclude_observer and _is_observer(r))]
     sites = collections.Counter()
     for r in counted:
         mine = [frame for frame in r.stack_trace() if frame[1].startswith("<cell")]

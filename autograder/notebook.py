@@ -68,6 +68,7 @@ def answered(nb):
     out = []
     for cell in nb.cells:
         meta = cell.get("metadata", {}).get("nbgrader", {})
-        if meta.get("solution") and "checksum" in meta and compute_checksum(cell) != meta["checksum"]:
+        stub = meta.get("checksum") if meta.get("solution") else None
+        if stub is not None and compute_checksum(cell) != stub:
             out.append(meta["grade_id"])
     return out

@@ -142,7 +142,7 @@ class Local:
 
     def __init__(self, pid, tally, shared_queue=deque):
         self.pid = pid  # index in Locals.all: where this thread's thefts start, as in Go
-        self.private = None  # only the owner reads or writes it
+        self.private = None  # only the owner writes it, until a cleanup drops this generation
         self.shared = shared_queue()  # owner: append/pop at the head; thieves: popleft
         self.demoted = False  # set by the cleanup that makes this generation the victim
         for name in COUNTERS:  # the thread's own counters, one attribute away on the fast path

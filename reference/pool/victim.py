@@ -11,15 +11,16 @@ What differs in Python:
 
 - When: at the start of a collection of a configured generation (full, generation 2, by
   default; on the free-threaded build, whose collector has no generations, every collection
-  counts as full) through ``gc.callbacks``; whenever ``cleanup()`` is called; and, standing in for
-  Go's forced GC every two minutes (``forcegcperiod`` in src/runtime/proc.go), whenever
+  counts as full) through ``gc.callbacks``; whenever ``cleanup()`` is called; and, standing
+  in for Go's forced GC every two minutes (``forcegcperiod`` in src/runtime/proc.go), whenever
   ``interval`` seconds pass with no cleanup -- so a program that calls ``gc.disable()``, or
   one that rarely fills generation 2, still sees idle objects released. A daemon thread,
   started with the first pool, keeps that deadline. ``configure()`` sets both.
-- How: Go stops the world; we cannot. So the cleanup never writes into a thread's ``Local``:
-  each pool swaps whole generations (``Pool._cleanup``), and a thread that was mid-call keeps
-  working on what is now the victim -- objects it puts there are reused or aged out like any
-  other.
+- How: Go stops the world; we cannot. So the cleanup never writes the slots of a ``Local`` a
+  thread may still be using: each pool swaps whole generations (``Pool._cleanup``), flags the
+  demoted ones for the threads' handles, and empties only the ones it drops. A thread that
+  was mid-call keeps working on what is now the victim -- objects it puts there are reused
+  or aged out like any other.
 """
 
 import gc
