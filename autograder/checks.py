@@ -35,9 +35,10 @@ def spec(lab, program, task):
 
 
 def run_sandboxed(lab, program, task, workdir, name, seconds=None):
+    # The source notebooks stay out of sight too: the tests a check runs are in its spec.
     return sandbox.run(spec(lab, program, task), workdir, name=name,
                        seconds=seconds or lab.limits["seconds"],
-                       memory_mib=lab.limits["memory_mib"])
+                       memory_mib=lab.limits["memory_mib"], hide=(lab.sources, *lab.hidden))
 
 
 def failure(outcome):

@@ -3,7 +3,8 @@ release [LAB ...]
 
 Exit status of grade: 0 when the lab passes (every autograded check), 1 when it does not,
 2 when the submission cannot be graded at all (not a notebook, a missing function, a wrong
-signature) or the lab does not exist -- with a message that says what to do.
+signature), the lab does not exist, or grading stopped (a submission changed the course's
+files; --require-isolation without bubblewrap) -- with a message that says what to do.
 """
 
 import argparse
@@ -14,7 +15,7 @@ from pathlib import Path
 from . import checks
 from . import grade as grading
 from . import lab as labs
-from . import notebook, release, report
+from . import notebook, release, report, sandbox
 
 PASSED, NOT_PASSED, BROKEN = 0, 1, 2
 
@@ -49,6 +50,9 @@ def main(argv=None):
                    "gradebook (a SQLite file or URL)")
     g.add_argument("--jobs", type=int, default=min(2, os.cpu_count() or 1),
                    help="sandboxed runs at once, latency excepted (default: %(default)s)")
+    g.add_argument("--require-isolation", action="store_true",
+                   help="refuse to grade unless bubblewrap isolates every run (read-only "
+                   "filesystem, class and test folders hidden); without it, only the network is")
     d = sub.add_parser("describe", help="print a lab's checks, thresholds and points")
     d.add_argument("lab")
     sub.add_parser("labs", help="list the labs")
@@ -60,10 +64,19 @@ def main(argv=None):
                    help="the folder holding solutions/ and nbgrader_config.py "
                         "(default: %(default)s)")
     args = parser.parse_args(argv)
+    try:
+        return command(parser, args)
+    except (sandbox.NotIsolated, sandbox.Tampered) as e:
+        print(f"error: {e}", file=sys.stderr)
+        return BROKEN
 
+
+def command(parser, args):
     if args.command == "labs":
         print("\n".join(labs.available()))
         return 0
+    if args.command == "grade" and args.require_isolation:
+        sandbox.require()
     if args.command == "grade" and args.all is not None:
         if args.lab or args.submission:
             parser.error("grade --all [DIR] takes no LAB or SUBMISSION")
@@ -145,7 +158,7 @@ def grade_all(args):
     """Every lab the learner has started in args.all/<lab>/; the others are named, not graded."""
     graded, not_started, broken = [], [], []
     for lab_id in labs.available():
-        lab = labs.load(lab_id, args.tests_from)
+        lab = labs.load(lab_id, args.tests_from).hiding(args.all)
         path = args.all / lab_id / lab.notebook
         try:
             started = path.is_file() and notebook.answered(notebook.read(path))
@@ -199,7 +212,8 @@ def grade_folder(lab, args):
             bar = "#" * (20 * len(done) // (2 * len(found)))
             say(f"[{bar:20s}] {len(done)}/{2 * len(found)} {message}")
 
-    graded = grading.grade_many(lab, found, jobs=args.jobs, progress=progress)
+    graded = grading.grade_many(lab.hiding(args.submission), found, jobs=args.jobs,
+                                progress=progress)
     rows = [(_student(lab, path), rep, err) for path, rep, err in graded]
     for student, rep, err in rows:
         status = err and f"cannot grade: {err}" or \

@@ -2,6 +2,8 @@
 
 Checks that count or test run in parallel; latency checks run afterwards, one at a time,
 with nothing else running, so that they measure the submission and not its neighbours.
+A batch grades one submission after another, so that a change to the course's files is
+seen before the next submission runs, and is pinned on the one that made it.
 """
 
 import tempfile
@@ -44,40 +46,25 @@ def grade(lab, submission, *, jobs=2, progress=quiet):
 
 
 def grade_many(lab, submissions, *, jobs=2, progress=quiet):
-    """[(submission, Report or None, error)]: every submission graded.
+    """[(submission, Report or None, error)]: every submission graded, one after another.
 
-    First, for all submissions at once (jobs at a time), everything but latency; then each
-    submission's latency checks, one at a time, with nothing else running.
+    First each submission's checks but latency (jobs at a time); then each one's latency
+    checks, one at a time, with nothing else running. After every submission's turn the
+    course's files are compared with their digests from before the first: a submission that
+    changed one stops the batch (sandbox.Tampered), named -- no later grade rests on it.
     """
     submissions = [Path(s) for s in submissions]
+    isolation = sandbox.description()
+    seal = sandbox.Seal([*sandbox.packages(), lab.sources])
     with tempfile.TemporaryDirectory(prefix="autograder-") as tmp:
-        inner = jobs if len(submissions) == 1 else 1  # one notebook: its checks in parallel
-
-        def first(indexed):
-            i, path = indexed
+        firsts = []
+        for i, path in enumerate(submissions):
             workdir = Path(tmp) / str(i)
             workdir.mkdir()
-            try:
-                program = notebook.assemble(lab, notebook.read(path))
-            except BrokenSubmission as e:
-                return path, None, str(e), None, workdir, 0.0
-            start = time.monotonic()
-            progress(f"{path}: loading the notebook's code")
-            loaded = checks.run_sandboxed(lab, program, {"kind": "probe"}, workdir, "probe")
-            try:
-                failed = probe_failures(lab, loaded)
-            except BrokenSubmission as e:
-                return path, None, str(e), None, workdir, 0.0
-            if failed is not None:  # nothing to measure: every check failed already
-                return path, failed, None, None, workdir, time.monotonic() - start
-            results = run_checks(lab, program, workdir, inner, progress,
-                                 [c for c in lab.checks if c.kind != "latency"])
-            return path, results, None, program, workdir, time.monotonic() - start
-
-        with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
-            firsts = list(pool.map(first, enumerate(submissions)))
+            firsts.append((path, workdir, *all_but_latency(lab, path, workdir, jobs, progress)))
+            seal.check(path)
         graded = []
-        for path, results, error, program, workdir, seconds in firsts:
+        for path, workdir, results, error, program, seconds in firsts:
             if error:
                 graded.append((path, None, error))
                 continue
@@ -85,12 +72,32 @@ def grade_many(lab, submissions, *, jobs=2, progress=quiet):
             if program is not None:  # it loaded: now its latency checks, alone
                 results += run_checks(lab, program, workdir, 1, progress,
                                       [c for c in lab.checks if c.kind == "latency"])
+                seal.check(path)
             order = {c.id: i for i, c in enumerate(lab.checks)}
             results.sort(key=lambda r: order[r.check.id])
-            seconds += time.monotonic() - start  # its own grading time, not its neighbours'
-            graded.append((path, Report(lab, path, results, seconds, sandbox.description()),
-                           None))
+            seconds += time.monotonic() - start
+            graded.append((path, Report(lab, path, results, seconds, isolation), None))
     return graded
+
+
+def all_but_latency(lab, path, workdir, jobs, progress):
+    """(results, error, program, seconds): program is None when there is nothing to measure."""
+    try:
+        program = notebook.assemble(lab, notebook.read(path))
+    except BrokenSubmission as e:
+        return None, str(e), None, 0.0
+    start = time.monotonic()
+    progress(f"{path}: loading the notebook's code")
+    loaded = checks.run_sandboxed(lab, program, {"kind": "probe"}, workdir, "probe")
+    try:
+        failed = probe_failures(lab, loaded)
+    except BrokenSubmission as e:
+        return None, str(e), None, 0.0
+    if failed is not None:  # nothing to measure: every check failed already
+        return failed, None, None, time.monotonic() - start
+    results = run_checks(lab, program, workdir, jobs, progress,
+                         [c for c in lab.checks if c.kind != "latency"])
+    return results, None, program, time.monotonic() - start
 
 
 def probe_failures(lab, outcome):

@@ -55,7 +55,8 @@ def loopback_up():
 
     A namespace made by unshare has its lo down: connecting to 127.0.0.1 fails with "Network
     is unreachable". Fault scenarios serve on loopback, and only there; the host's network
-    stays out of reach. In the host's namespace lo is up already, and nothing changes.
+    stays out of reach. Bubblewrap's namespace, and the host's, have lo up already: nothing
+    changes there (and no capability is needed to see that).
     """
     import fcntl
     import socket

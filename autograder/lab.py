@@ -5,6 +5,7 @@ its test cells, hidden tests included, are what a submission is graded with. A s
 contributes only its solution cells, matched by nbgrader grade_id.
 """
 
+import dataclasses
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -51,6 +52,12 @@ class Lab:
     cells: tuple  # the source notebook's code cells, in order
     workloads: Path
     notebook: str
+    sources: Path  # the folder of the labs' source notebooks: labs/solutions, or --tests-from
+    hidden: tuple = ()  # more folders the graded code must not see: a class folder
+
+    def hiding(self, folder):
+        """This lab, with folder (a class's notebooks, say) hidden from the code it grades."""
+        return dataclasses.replace(self, hidden=(*self.hidden, Path(folder)))
 
     def test(self, grade_id):
         return next(c.source for c in self.cells if c.role == "test" and c.grade_id == grade_id)
@@ -80,8 +87,8 @@ def load(lab_id, tests_from=None):
         if c.kind not in KINDS:
             raise LabError(f"{path}: check {c.id!r} has kind {c.kind!r}; the kinds are "
                            f"{', '.join(KINDS)}")
-    folder = Path(tests_from) / lab_id if tests_from else SOURCES / lab_id
-    source = folder / about["notebook"]
+    sources = Path(tests_from) if tests_from else SOURCES
+    source = sources / lab_id / about["notebook"]
     if not source.is_file():
         raise LabError(f"the source notebook {source} is missing"
                        + (" (--tests-from must hold <lab>/<notebook>)" if tests_from else ""))
@@ -92,7 +99,8 @@ def load(lab_id, tests_from=None):
             raise LabError(f"check {c.id!r} names no test cell of {source}")
     return Lab(id=lab_id, title=about["title"], functions=dict(about["functions"]),
                limits=dict(spec["limits"]), checks=checks, cells=cells,
-               workloads=path.parent / about["workloads"], notebook=about["notebook"])
+               workloads=path.parent / about["workloads"], notebook=about["notebook"],
+               sources=sources)
 
 
 def source_cells(nb):

@@ -30,7 +30,7 @@ def table(report):
     lines.append(f"Score {_points(report.score)}/{_points(report.lab.points)} -- {verdict} "
                  f"({passing} of {len(report.results)} checks pass; the written answer is "
                  "graded by hand)")
-    lines.append(f"Graded in {report.seconds:.1f} s; network isolation: {report.isolation}")
+    lines.append(f"Graded in {report.seconds:.1f} s; isolation: {report.isolation}")
     notes = [r for r in report.results if not r.passed or r.detail and r.check.kind != "functional"]
     if notes:
         lines.append("")
@@ -45,7 +45,7 @@ def to_dict(report):
     return {
         "lab": report.lab.id, "submission": str(report.submission),
         "score": report.score, "max_score": report.lab.points, "passed": report.passed,
-        "seconds": round(report.seconds, 2), "network_isolation": report.isolation,
+        "seconds": round(report.seconds, 2), "isolation": report.isolation,
         "checks": [{"id": r.check.id, "name": r.check.name, "kind": r.check.kind,
                     "status": r.status, "score": r.score, "points": r.check.points,
                     "measured": r.measured, "threshold": r.threshold, "margin": r.margin,

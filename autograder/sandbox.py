@@ -1,26 +1,49 @@
-"""Run lab code in a separate, limited process and read back what it reported.
+"""Run lab code in a separate, limited process and read back what it reported; and, in a
+batch, notice when a submission changed the files the next one is graded with.
 
-Isolation, as far as the machine allows: a new session (so a timeout kills every process the
-code started), a wall-time limit, an address-space limit, no core dumps, no network (a
-private network namespace through unshare(1), when the kernel lets us make one), and, when
-the grader runs as root, the unprivileged uid/gid 65534. The code reports through a results
-file, never through its stdout, so printing a fake score or fake JSON changes nothing.
+Every run has a wall-time limit (a timeout kills every process the code started), an
+address-space limit and no core dumps; as root, the code runs as the unprivileged uid/gid
+65534, with at most 512 processes, when that user can read the Python installation. The code
+reports through a results file, never through its stdout, so printing a fake score or fake
+JSON changes nothing. Around that, the strongest isolation the machine allows:
 
-This stops accidents and casual cheating. It is not a boundary against code written to attack
-the grader from inside its own process; graders who need that run the grader in a container.
+- bubblewrap (bwrap), where it is installed and may make namespaces: the whole filesystem
+  read-only but for the run's own scratch directory and an empty /tmp; the class folder and
+  the source notebooks' folder (the hidden tests) hidden under empty tmpfs mounts -- the tests
+  a check runs reach it through its spec file; a network namespace with loopback only; a PID
+  namespace (it sees and signals only its own processes); a new session; and it dies with the
+  grader. A submission can change nothing another is graded with, nor read another's notebook.
+- otherwise the network alone: a private network namespace through unshare(1), when the
+  kernel lets us make one. The code can then write wherever the grader's user can: a batch
+  notices a change to the course's files (Seal) and stops, but cannot prevent it.
 """
 
 import functools
+import hashlib
+import importlib.util
 import json
 import os
 import resource
+import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
 NOBODY = 65534
+NO_BWRAP = "AUTOGRADER_NO_BWRAP"  # set to 1 to grade as a machine without bubblewrap would
+INSTALL = ("install bubblewrap (Debian, Ubuntu: apt-get install bubblewrap; Fedora: dnf "
+           "install bubblewrap)")
+
+
+class NotIsolated(Exception):
+    """Bubblewrap cannot isolate the runs here, and the grader was asked to require it."""
+
+
+class Tampered(Exception):
+    """Files the grader trusts changed while a submission was graded: grading stops."""
 
 
 @dataclass
@@ -34,40 +57,129 @@ class Outcome:
         return next((r for r in reversed(self.records) if r.get("event") == "result"), None)
 
 
+@dataclass(frozen=True)
+class Isolation:
+    bwrap: bool  # bubblewrap: the filesystem and the processes too, not just the network
+    prefix: tuple  # without bwrap: what runs the harness in a network namespace of its own
+    drop: bool  # the harness drops to uid 65534
+    description: str  # what the report says
+    missing: str = ""  # without bwrap: why not, and what to do
+
+
 @functools.cache
 def isolation():
-    """(command prefix, drop privileges?, description), found out once per process."""
-    prefix, what = [], "no network isolation: unshare(1) cannot make a network namespace here"
-    tries = [["unshare", "--net"]] if os.geteuid() == 0 else []
-    tries.append(["unshare", "--user", "--map-root-user", "--net"])
+    """How this machine lets sandboxed runs be isolated, found out once per process."""
+    refused = _bwrap_refused()
+    if not refused:
+        drop = os.geteuid() == 0 and not _fails(lambda tmp: _bwrap(tmp, drop=True), _DROP_PROBE)
+        what = ("bubblewrap: read-only filesystem but for its scratch directory, class and "
+                "test folders hidden, no network (loopback only), its own process namespace")
+        return Isolation(True, (), drop, what + _who(drop, "root without capabilities"))
+    prefix, net = (), "no network isolation: unshare(1) cannot make a network namespace here"
+    tries = [("unshare", "--net")] if os.geteuid() == 0 else []
+    tries.append(("unshare", "--user", "--map-root-user", "--net"))
     for attempt in tries:
-        if _works([*attempt, "true"]):
-            prefix, what = attempt, "no network (a private network namespace)"
+        if not _fails(lambda tmp: attempt, "pass"):
+            prefix, net = attempt, "no network (a private network namespace)"
             break
-    drop = False
-    if os.geteuid() == 0:
-        # Only if the interpreter and its packages are readable by nobody (not so when
-        # Python lives under a private /root), and it can start Python processes itself.
-        drop = _works([*prefix, sys.executable, "-c", _DROP + "import memray, pyperf, pool, "
-                       "subprocess, sys; subprocess.run([sys.executable, '-c', 'import pool'], "
-                       "check=True)"])
-        what += ("; runs as uid 65534" if drop else
-                 "; runs as root (uid 65534 cannot read this Python installation)")
-    return prefix, drop, what
+    drop = os.geteuid() == 0 and not _fails(lambda tmp: prefix, _DROP_PROBE)
+    return Isolation(False, prefix, drop, f"no filesystem isolation ({refused}); {net}"
+                     + _who(drop, "root"), refused)
+
+
+def _who(drop, otherwise):
+    if os.geteuid() != 0:
+        return ""
+    # Only if the interpreter and its packages are readable by nobody (not so when Python
+    # lives under a private /root), and it can start Python processes itself.
+    return ("; runs as uid 65534" if drop else
+            f"; runs as {otherwise} (uid 65534 cannot read this Python installation)")
 
 
 _DROP = f"import os; os.setgroups([]); os.setgid({NOBODY}); os.setuid({NOBODY}); "
+_DROP_PROBE = (_DROP + "import memray, pyperf, pool, subprocess, sys; "
+               "subprocess.run([sys.executable, '-c', 'import pool'], check=True)")
 
 
-def _works(command):
-    try:
-        return subprocess.run(command, capture_output=True, timeout=30).returncode == 0
-    except (OSError, subprocess.SubprocessError):
-        return False
+def _bwrap_refused():
+    """'' if bubblewrap can isolate the runs here, else why not and what to do."""
+    if os.environ.get(NO_BWRAP):
+        return f"bubblewrap turned off by {NO_BWRAP}={os.environ[NO_BWRAP]}: unset it"
+    if shutil.which("bwrap") is None:
+        return f"bubblewrap is not installed: {INSTALL}"
+    why = _fails(_bwrap, "import memray, pyperf, pool, autograder.harness")
+    if why:  # some kernels and CI runners refuse unprivileged user namespaces
+        return (f"bwrap cannot isolate a run here ({why}): allow unprivileged user "
+                "namespaces (Debian: sysctl kernel.unprivileged_userns_clone=1; Ubuntu 24.04: "
+                "sysctl kernel.apparmor_restrict_unprivileged_userns=0), or grade as root")
+    return ""
+
+
+def _fails(prefix_for, code):
+    """Why `python -c code`, run behind prefix_for(scratch), fails; '' if it does not."""
+    with tempfile.TemporaryDirectory(prefix="autograder-probe-") as tmp:
+        if os.geteuid() == 0:
+            os.chmod(tmp, 0o777)  # for uid 65534, as in run
+        try:
+            done = subprocess.run([*prefix_for(tmp), sys.executable, "-c", code], cwd=tmp,
+                                  env=_environment(tmp), capture_output=True, timeout=30)
+        except (OSError, subprocess.SubprocessError) as e:
+            return str(e)
+    lines = done.stderr.decode(errors="replace").strip().splitlines()
+    return "" if done.returncode == 0 else (lines or [f"exit status {done.returncode}"])[-1]
 
 
 def description():
-    return isolation()[2]
+    return isolation().description
+
+
+def require():
+    """Raise NotIsolated, saying how to get bubblewrap working, if it cannot isolate runs."""
+    if not isolation().bwrap:
+        raise NotIsolated(f"isolation is required, and bubblewrap cannot give it here: "
+                          f"{isolation().missing}")
+
+
+@functools.cache
+def packages():
+    """The folders of the packages the harness imports: this very grader, and its pool."""
+    return tuple(Path(importlib.util.find_spec(name).submodule_search_locations[0]).resolve()
+                 for name in ("autograder", "pool"))
+
+
+def _bwrap(workdir, hide=(), drop=False):
+    """bwrap's command line: everything read-only but workdir; hide's folders empty."""
+    command = [shutil.which("bwrap"), "--ro-bind", "/", "/", "--dev", "/dev",
+               "--proc", "/proc",  # this PID namespace's own: no way into the grader's /
+               "--tmpfs", "/tmp"]
+    for folder in hide:
+        command += ["--tmpfs", str(Path(folder).resolve())]
+    # Back, read-only, in case /tmp or a hidden folder holds them: the interpreter and the
+    # packages the harness imports (a copy of the course under /tmp, say).
+    needs = {Path(sys.prefix).resolve(), Path(sys.base_prefix).resolve(), *packages()}
+    for path in sorted(map(str, needs)):
+        command += ["--ro-bind", path, path]
+    command += ["--bind", str(workdir), str(workdir), "--chdir", str(workdir),
+                "--unshare-net", "--unshare-pid", "--die-with-parent", "--new-session"]
+    if os.geteuid() == 0:  # else root keeps every capability, and could mount / read-write
+        command += ["--cap-drop", "ALL"]
+    if drop:  # all the harness needs to drop to uid 65534 itself, before any lab code runs
+        command += ["--cap-add", "CAP_SETUID", "--cap-add", "CAP_SETGID"]
+    return [*command, "--"]
+
+
+def _environment(workdir):
+    return {
+        "PATH": f"{Path(sys.executable).parent}{os.pathsep}/usr/bin:/bin",
+        "HOME": str(workdir),
+        "LANG": "C.UTF-8",
+        "PYTHONMALLOC": "pymalloc",  # allocation counts depend on the allocator: fix it
+        "PYTHONHASHSEED": "0",
+        "PYTHONDONTWRITEBYTECODE": "1",
+        "MPLBACKEND": "Agg",
+        # This grader's own harness and pool, wherever it runs from (a copy, another checkout)
+        "PYTHONPATH": os.pathsep.join(str(p.parent) for p in packages()),
+    }
 
 
 def _limit(memory_bytes):
@@ -77,32 +189,27 @@ def _limit(memory_bytes):
     return apply
 
 
-def run(spec, workdir, *, seconds, memory_mib, name):
-    """Run the harness on spec (a dict) in workdir; return its Outcome."""
-    workdir = Path(workdir)
+def run(spec, workdir, *, seconds, memory_mib, name, hide=()):
+    """Run the harness on spec (a dict) in workdir; return its Outcome.
+
+    hide: folders the code must not see (under bubblewrap), such as the class folder."""
+    workdir = Path(workdir).resolve()
+    isolated = isolation()
     results = workdir / f"{name}.results.jsonl"
     spec_path = workdir / f"{name}.spec.json"
     spec_path.write_text(json.dumps({**spec, "results": str(results), "name": name,
-                                     "drop_to": NOBODY if isolation()[1] else None}))
-    prefix, drop, _ = isolation()
-    if drop:  # the harness drops to nobody, who must write its results and captures here
+                                     "drop_to": NOBODY if isolated.drop else None}))
+    if isolated.drop:  # the harness drops to nobody, who must write its results and captures here
         os.chmod(workdir, 0o777)
         os.chmod(spec_path, 0o644)
-    env = {
-        "PATH": f"{Path(sys.executable).parent}{os.pathsep}/usr/bin:/bin",
-        "HOME": str(workdir),
-        "LANG": "C.UTF-8",
-        "PYTHONMALLOC": "pymalloc",  # allocation counts depend on the allocator: fix it
-        "PYTHONHASHSEED": "0",
-        "PYTHONDONTWRITEBYTECODE": "1",
-        "MPLBACKEND": "Agg",
-    }
+    prefix = _bwrap(workdir, hide, isolated.drop) if isolated.bwrap else isolated.prefix
     stderr_path = workdir / f"{name}.stderr"
     with open(stderr_path, "wb") as stderr:  # a file, not a pipe: output cannot fill memory
         proc = subprocess.Popen(
             [*prefix, sys.executable, "-m", "autograder.harness", str(spec_path)],
-            cwd=workdir, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-            stderr=stderr, start_new_session=True, preexec_fn=_limit(memory_mib << 20))
+            cwd=workdir, env=_environment(workdir), stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL, stderr=stderr, start_new_session=True,
+            preexec_fn=_limit(memory_mib << 20))
         outcome = Outcome()
         try:
             proc.wait(timeout=seconds)
@@ -143,3 +250,45 @@ def _kill_session(proc):
         os.killpg(proc.pid, signal.SIGKILL)
     except (ProcessLookupError, PermissionError):
         pass
+
+
+class Seal:
+    """The digests of the files a batch is graded with, taken before its first submission.
+
+    Under bubblewrap no submission can write them. Without it, a batch checks them after
+    every submission and stops at the first that changed one, naming it: no later grade rests
+    on what it wrote, and nothing is put back behind the grader's back. Bytecode caches
+    (__pycache__) are left out -- the grader's own imports write them -- so only bubblewrap
+    protects those, and the interpreter and its packages.
+    """
+
+    def __init__(self, folders):
+        self.folders = tuple(folders)
+        self.digests = _digests(self.folders)
+
+    def check(self, submission):
+        """Raise Tampered, naming submission, if any file changed since the seal was made."""
+        now = _digests(self.folders)
+        changed = sorted(p for p in self.digests.keys() | now.keys()
+                         if self.digests.get(p) != now.get(p))
+        if changed:
+            raise Tampered(
+                f"grading stopped at {submission}: while it was graded, these files of the "
+                f"course changed: {', '.join(changed)}. Nothing was put back and no grades were "
+                "written: see what changed (git status, git diff), restore it, and grade "
+                f"again -- with bubblewrap, which makes them read-only ({INSTALL})")
+
+
+def _digests(folders):
+    found = {}
+    for top in folders:
+        for folder, dirs, files in os.walk(top):
+            dirs[:] = [d for d in dirs if d != "__pycache__"]
+            for name in files:
+                path = os.path.join(folder, name)
+                try:
+                    with open(path, "rb") as f:
+                        found[path] = hashlib.sha256(f.read()).hexdigest()
+                except OSError as e:  # made unreadable: a change too
+                    found[path] = f"unreadable: {e.strerror}"
+    return found

@@ -1,3 +1,4 @@
+import shutil
 import sys
 from pathlib import Path
 
@@ -5,9 +6,10 @@ import pytest
 
 import pool
 
+ROOT = Path(__file__).resolve().parent.parent
 # The labs' plausible submissions (bench/variants) and the script that grades them are shared
 # by the tests and `bench/lab_variants.py`.
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "bench"))
+sys.path.insert(0, str(ROOT / "bench"))
 
 
 class Obj:
@@ -27,6 +29,17 @@ def quiet():
     pool.cleanup()  # start every pool the test touches from a known generation
     yield
     pool.configure(**previous)
+
+
+@pytest.fixture
+def clone(tmp_path):
+    """A copy of the course as a learner has it, sharing this environment's .venv."""
+    copy = tmp_path / "course"
+    shutil.copytree(ROOT, copy, ignore=shutil.ignore_patterns(
+        ".git", ".venv", "_build", "test-results", "__pycache__", ".hypothesis",
+        ".pytest_cache"))
+    (copy / ".venv").symlink_to(ROOT / ".venv")
+    return copy
 
 
 def in_thread(fn, *args):

@@ -71,9 +71,9 @@ def test_returning_a_view_of_a_pooled_buffer_fails_the_aliasing_check(lab, tmp_p
      "without reporting a result"),
     ("def send_all(messages, send, buffers):\n    import os\n    os._exit(7)\n", "status 7"),
     ("def send_all(messages, send, buffers):\n    hog = bytearray(4 << 30)\n", "MemoryError"),
-    ("import socket\n"
+    ("import socket\n"  # an address off the machine: the sandbox has loopback at most
      "def send_all(messages, send, buffers):\n"
-     "    socket.create_connection(('127.0.0.1', 9), timeout=1)\n", "OSError"),
+     "    socket.create_connection(('192.0.2.1', 9), timeout=1)\n", "Network is unreachable"),
 ])
 def test_hostile_or_broken_send_all_is_graded_zero_without_harm(fast_lab, tmp_path, answer,
                                                                   says):

@@ -10,7 +10,6 @@ import sys
 from pathlib import Path
 
 import nbformat
-import pytest
 from nbclient import NotebookClient
 
 from autograder import notebook
@@ -30,17 +29,6 @@ def answer_lab1(path):
             cell.source = solved[grade_id] + "\n# written by me"
     nb.cells.insert(1, nbformat.v4.new_code_cell("print('a cell of my own')"))
     nbformat.write(nb, path)
-
-
-@pytest.fixture
-def clone(tmp_path):
-    """A copy of the course as a learner has it, sharing this environment's .venv."""
-    copy = tmp_path / "course"
-    shutil.copytree(ROOT, copy, ignore=shutil.ignore_patterns(
-        ".git", ".venv", "_build", "test-results", "__pycache__", ".hypothesis",
-        ".pytest_cache"))
-    (copy / ".venv").symlink_to(ROOT / ".venv")
-    return copy
 
 
 def test_answers_survive_make_test_and_make_labs_and_grade_all_grades_what_was_started(clone):
