@@ -25,7 +25,9 @@ What differs in Python:
   scale with threads.
 - No 128-byte padding: a ``Local`` is a Python object on its own heap block, and interpreter
   overhead dwarfs a shared cache line (chapter 2 measures it).
-- Go's pool has no statistics (golang/go issue 11834). Ours counts every outcome with
+- Go's pool has no statistics: users count ``New`` calls, as the reporter of golang/go
+  issue 11834 ("sync: Pool appears to interact poorly with concurrent GC") did. Ours counts
+  every outcome with
   ``counter()``: a Python int above 256 is a fresh allocation, so ``n += 1`` would allocate on
   every call; advancing an ``itertools.repeat`` iterator allocates nothing, and its remaining
   length tells how far it has been advanced. Each counter has one writer, its owner thread.
