@@ -3,8 +3,10 @@
 Mirrors Go's ``poolLocal`` and ``pin`` in src/sync/pool.go. Go gives every P (logical
 processor) a ``poolLocal``: a ``private`` slot only that P touches, and a ``shared`` queue the P
 pushes and pops at the head while other Ps steal from the tail. ``pin`` disables preemption
-(a plain increment of ``m.locks``, no atomic instruction) and returns the P's index; the first
-use on a P goes through ``pinSlow``, which allocates the ``[GOMAXPROCS]poolLocal`` array.
+(a plain increment of ``m.locks``, no atomic instruction) and returns the P's index. When
+that index is not below ``localSize`` -- the first use of the pool after every GC, since
+``poolCleanup`` sets ``localSize`` to 0, or after GOMAXPROCS grew -- ``pin`` goes through
+``pinSlow``, which allocates a ``poolLocal`` for every P at once (``[GOMAXPROCS]poolLocal``).
 
 What differs in Python:
 
