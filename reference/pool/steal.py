@@ -11,9 +11,9 @@ tail in the low 32), so that one atomic operation moves one end and checks the o
 producer pushes and pops the head; any number of consumers pop the tail. ``pushHead`` moves
 the head with an atomic add (``headTail.Add(1 << dequeueBits)``: head lives in the high bits,
 so its overflow is harmless, and no consumer ever moves the head); ``popHead`` and
-``popTail`` use compare-and-swap, because they race with each other for the last slot. ``PoolChain`` is Go's
-``poolChain``: a list of dequeues of 8, 16, 32, ... slots; the owner pushes to the newest,
-thieves pop from the oldest, and an emptied oldest dequeue is unlinked.
+``popTail`` use compare-and-swap, because they race with each other for the last slot.
+``PoolChain`` is Go's ``poolChain``: a list of dequeues of 8, 16, 32, ... slots; the owner
+pushes to the newest, thieves pop from the oldest, and an emptied oldest dequeue is unlinked.
 
 What differs in Python: there is no compare-and-swap or atomic add on an attribute, so
 ``_cas`` and ``push_head``'s add take one small lock -- the only lock here; every other step
