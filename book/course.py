@@ -95,6 +95,18 @@ def flame(ax, capture, entry, title, min_size=0, depth=5):
         ax.spines[side].set_visible(False)
 
 
+def grouped_bars(ax, labels, series):
+    """One group of bars per label, one bar per series; the legend goes below the axes, so
+    that it never covers a bar however tall the bars are."""
+    width = 0.8 / len(series)
+    for i, (name, values) in enumerate(series.items()):
+        offsets = [x + (i - (len(series) - 1) / 2) * width for x in range(len(labels))]
+        ax.bar(offsets, values, width, label=name)
+    ax.set_xticks(range(len(labels)), labels)
+    ax.legend(fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.12),
+              ncol=len(series), frameon=False)
+
+
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 

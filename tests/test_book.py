@@ -21,6 +21,106 @@ SHOTS = ROOT / "test-results" / "screenshots"
 CHAPTERS = ["intro", "escape", "local", "victim", "steal", "fallback", "references", "glossary"]
 
 
+# Fences whose body is code, not prose: a language name, a code cell, an included file.
+CODE_FENCE = re.compile(r"^(`{3,}|~{3,})\s*"
+                        r"(\{(code-cell|literalinclude|code-block|code)\}|\w[\w+-]*)?")
+INLINE_CODE_OR_GLUE = re.compile(r"(\{glue(:\w+)?\})?`[^`]*`")
+# A measured figure in prose: a number (or range) followed by a time unit or a ratio sign.
+TIMING = re.compile(r"(?<![\w.])\d[\d,]*(\.\d+)?(\s*[-\u2013]\s*\d[\d,]*(\.\d+)?)?"
+                    r"\s*(ns|us|\u00b5s|\u03bcs|ms|x|\u00d7)(?!\w)")
+# A measured comparison stated without a number: only the cell that measured it may say it.
+COMPARISON = re.compile(r"\b(about as much as|as much as|(several|many|\d[\d.]*) times "
+                        r"(faster|slower|as much)|crossover at)\b", re.IGNORECASE)
+
+
+def prose_sentences(markdown):
+    """The sentences of a MyST page that a reader reads as text: code fences, code cells,
+    included files and front matter dropped; directives such as admonitions and glossaries
+    kept (their body is prose). A glue role is kept as a marker: its value is measured."""
+    lines, fence = [], None
+    body = markdown.split("\n---\n", 1)[1] if markdown.startswith("---\n") else markdown
+    for line in body.splitlines():
+        if fence:
+            if line.strip() == fence:
+                fence = None
+            continue
+        opened = CODE_FENCE.match(line.strip())
+        if opened and opened.group(2):
+            fence = opened.group(1)
+            continue
+        if re.match(r"^\s*(`{3,}|:{3,}|~{3,})", line) or re.match(r"^\s*:\w[\w-]*:", line):
+            continue  # a directive's own fence or option line, not its body
+        lines.append(line)
+    text = INLINE_CODE_OR_GLUE.sub(lambda m: " GLUED " if m.group(1) else " CODE ",
+                                   "\n".join(lines))
+    return [s.strip() for s in re.split(r"(?<=[.!?:])\s+|\n\s*\n", text) if s.strip()]
+
+
+def hard_coded_measurements(markdown):
+    """Sentences that state a timing or a measured comparison not taken from the build."""
+    return [s for s in prose_sentences(markdown)
+            if TIMING.search(s) or (COMPARISON.search(s) and "GLUED" not in s)]
+
+
+@pytest.mark.parametrize("page", CHAPTERS)
+def test_no_chapter_hard_codes_a_measurement_in_its_prose(page):
+    """A figure or a comparison in a sentence comes from the cell that measured it (glue)."""
+    found = hard_coded_measurements((ROOT / "book" / f"{page}.md").read_text())
+    assert found == [], f"{page}.md: use {{glue:text}} from the measuring cell: {found}"
+
+
+def test_the_prose_check_finds_timings_and_comparisons_and_spares_code_and_glue():
+    page = """---
+kernelspec:
+  name: python3
+---
+# A page
+
+A get costs 64 ns here. Pooling wins 2-3x over allocation.
+Two calls cost about as much as allocating a buffer.
+Two calls cost {glue:text}`ratio:.1f` times as much as allocating, as measured above.
+The timeout is `200 ms`, and fmt drops buffers past 64 KiB.
+
+```{code-cell} ipython3
+print(f"{ns:.0f} ns, 3x faster")
+```
+
+```go
+// 71 us -> 5.6 us
+```
+
+:::{admonition} What you may read elsewhere
+Pinning costs 20 ns of LOCK XCHG.
+:::
+"""
+    found = hard_coded_measurements(page)
+    assert len(found) == 4, found
+    assert "64 ns" in found[0] and "2-3x" in found[1] and "about as much" in found[2]
+    assert "20 ns" in found[3]
+
+
+def test_the_legend_of_grouped_bars_covers_no_bar_and_no_label():
+    """Chapter 4's stealing figure: its legend once sat on top of the tallest bars."""
+    import matplotlib
+    matplotlib.use("Agg")
+    sys.path.insert(0, str(ROOT / "book"))
+    import course
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(6.8, 3.2))
+    course.grouped_bars(ax, ["1P:1C", "2P:1C", "1P:2C", "3P:1C", "1P:3C"],
+                        {"new() per get, no stealing": [1.0, 0.98, 1.0, 0.99, 1.0],
+                         "new() per get, pool.Pool": [0.02, 0.01, 0.03, 0.01, 0.02],
+                         "steals per get, pool.Pool": [0.99, 0.97, 0.98, 0.99, 1.0]})
+    fig.canvas.draw()
+    renderer = fig.canvas.get_renderer()
+    legend = ax.get_legend().get_window_extent(renderer)
+    covered = [artist for artist in [*ax.patches, *ax.get_xticklabels()]
+               if legend.overlaps(artist.get_window_extent(renderer))]
+    plt.close(fig)
+    assert covered == []
+
+
 @pytest.fixture(scope="module")
 def site(tmp_path_factory):
     """The book built from a copy of the repository, as `make book` builds it: its HTML."""

@@ -1,7 +1,7 @@
 """A circuit breaker: stop calling a backend that is failing, and find out when it is back.
 
-Semantics as Resilience4j's CircuitBreaker (its count-based sliding window, the default);
-pybreaker is the Python anchor. Three states:
+Modelled on Resilience4j's CircuitBreaker (its count-based sliding window, the default) --
+each difference is named below; pybreaker is the Python anchor. Three states:
 
 - closed: calls go through, and the outcome of each of the last ``window`` calls is kept.
   Once at least ``minimum_calls`` outcomes are in the window, the breaker opens when the
@@ -10,9 +10,13 @@ pybreaker is the Python anchor. Three states:
   rate threshold serves both).
 - open: calls are rejected at once with ``CircuitOpen``, without touching the backend,
   until ``open_duration`` seconds have passed.
-- half_open: ``half_open_calls`` trial calls go through (others are rejected); one failure
-  opens the breaker again, and when all of them have succeeded it closes, with an empty
-  window.
+- half_open: ``half_open_calls`` trial calls go through (others are rejected); one failed or
+  slow trial opens the breaker again at once, and when all of them have succeeded it closes,
+  with an empty window. Resilience4j decides differently: it waits for all
+  ``permittedNumberOfCallsInHalfOpenState`` trial outcomes and computes their failure and
+  slow-call rates, opening again only if a rate reaches its threshold (with the default 50%,
+  half the trials may fail and it still closes). Ours is the stricter rule: a backend that
+  fails any trial gets another ``open_duration`` to recover.
 
 Every change of state is appended to ``transitions`` as (time, from, to) and passed to
 ``on_transition`` if given, so a run can be drawn as a timeline.

@@ -1,11 +1,16 @@
 """BufferPool: bytearrays in power-of-two size classes, with a cap on what is kept.
 
-The cure for golang/go issue 23199: a single sync.Pool of variable-size buffers keeps the
-largest buffer it ever saw, because whoever last needed a huge one puts it back and every
-later get -- asking for 100 bytes -- carries it around. Go's fmt package drops printers whose
-buffer grew past 64 KiB (``p.buf`` check in fmt/print.go's ``free``); encoding/json and
-net/http keep one pool per size class. .NET's ``ArrayPool<T>.Shared`` (SharedArrayPool.cs)
-does both: 27 power-of-two buckets, and arrays larger than the biggest bucket are not kept.
+The cure for golang/go issue 23199 ("sync: Pool example suggests incorrect usage"): a
+sync.Pool assumes its elements cost about the same, because ``Get`` returns an arbitrary one.
+A pool of variable-size buffers breaks that: a few huge buffers put back after rare large
+requests are handed to small requests just as readily, and live on in the pool, pinning their
+memory. Go's fmt caps what it pools: ``(*pp).free`` in fmt/print.go drops a printer's buffer
+once it has grown past 64 KiB (``p.buf = nil``) and still recycles the printer. net/http's
+HTTP/2 code keeps one pool per size class (``http2dataChunkPools``, 1 to 16 KiB, in
+h2_bundle.go), while encoding/json has a single ``encodeStatePool`` (golang/go issue 27735,
+"encoding/json: incorrect usage of sync.Pool").
+.NET's ``ArrayPool<T>.Shared`` (SharedArrayPool.cs) does both: 27 power-of-two buckets, and
+arrays larger than the biggest bucket are not kept.
 
 ``get(n)`` returns a bytearray of at least n bytes -- exactly the size of n's class, so the
 caller keeps its own length, as Go code keeps ``buf[:n]``. ``put(buf)`` files a buffer under

@@ -3,8 +3,11 @@
 sync.Pool may drop anything it holds at any time without telling anyone, so it is the wrong
 tool for connections, files or anything else that must be closed, counted and limited. That
 is a resource pool's job. ``ResourcePool`` follows SQLAlchemy's QueuePool (a bound, a
-timeout, pre-ping on checkout), psycopg_pool and HikariCP (idle resources retired after a
-while):
+timeout, pre-ping on checkout). It retires idle resources as psycopg_pool and HikariCP do,
+but with no floor: those two never shrink below a minimum (psycopg_pool's ``_shrink_pool``
+closes one unused connection per ``max_idle`` seconds, only above ``min_size``; HikariCP's
+``idleTimeout`` applies only when ``minimumIdle`` is below ``maximumPoolSize``, and never
+below ``minimumIdle``), while here every resource idle past ``max_idle_time`` is closed:
 
 - at most ``max_size`` resources exist; ``acquire`` waits up to ``acquire_timeout`` seconds for
   one, then raises ``PoolTimeout`` saying how long it waited and how many were in use;

@@ -3,8 +3,10 @@
 Mirrors Go's ``poolLocal`` and ``pin`` in src/sync/pool.go. Go gives every P (logical
 processor) a ``poolLocal``: a ``private`` slot only that P touches, and a ``shared`` queue the P
 pushes and pops at the head while other Ps steal from the tail. ``pin`` disables preemption
-(a plain increment of ``m.locks``, no atomic instruction) and returns the P's index; the first
-use on a P goes through ``pinSlow``, which allocates the ``[GOMAXPROCS]poolLocal`` array.
+(a plain increment of ``m.locks``, no atomic instruction) and returns the P's index. When
+that index is not below ``localSize`` -- the first use of the pool after every GC, since
+``poolCleanup`` sets ``localSize`` to 0, or after GOMAXPROCS grew -- ``pin`` goes through
+``pinSlow``, which allocates a ``poolLocal`` for every P at once (``[GOMAXPROCS]poolLocal``).
 
 What differs in Python:
 
@@ -25,7 +27,9 @@ What differs in Python:
   scale with threads.
 - No 128-byte padding: a ``Local`` is a Python object on its own heap block, and interpreter
   overhead dwarfs a shared cache line (chapter 2 measures it).
-- Go's pool has no statistics (golang/go issue 11834). Ours counts every outcome with
+- Go's pool has no statistics: users count ``New`` calls, as the reporter of golang/go
+  issue 11834 ("sync: Pool appears to interact poorly with concurrent GC") did. Ours counts
+  every outcome with
   ``counter()``: a Python int above 256 is a fresh allocation, so ``n += 1`` would allocate on
   every call; advancing an ``itertools.repeat`` iterator allocates nothing, and its remaining
   length tells how far it has been advanced. Each counter has one writer, its owner thread.

@@ -1,21 +1,26 @@
 """Steal: the owner works at the head, thieves take from the tail.
 
-A faithful model of Go's src/sync/poolqueue.go (Go 1.13+, CL 166960), commented against it,
-and the stealing half of ``getSlow`` in src/sync/pool.go.
+A faithful model of Go's src/sync/poolqueue.go, commented against it, and the stealing half
+of ``getSlow`` in src/sync/pool.go. poolqueue.go came in Go 1.13 with the two CLs before CL
+166960 in one series (the fixed-size poolDequeue, then the dynamically sized poolChain);
+CL 166960 switched Pool's ``shared`` from a mutex-guarded slice to it.
 
 ``PoolDequeue`` is Go's ``poolDequeue``: a fixed ring of a power-of-two number of slots whose
 head and tail indexes are packed into one integer, ``head_tail`` (head in the high 32 bits,
-tail in the low 32), so that one compare-and-swap moves either end and sees the other. One
-producer pushes and pops the head; any number of consumers pop the tail. ``PoolChain`` is Go's
-``poolChain``: a list of dequeues of 8, 16, 32, ... slots; the owner pushes to the newest,
-thieves pop from the oldest, and an emptied oldest dequeue is unlinked.
+tail in the low 32), so that one atomic operation moves one end and checks the other. One
+producer pushes and pops the head; any number of consumers pop the tail. ``pushHead`` moves
+the head with an atomic add (``headTail.Add(1 << dequeueBits)``: head lives in the high bits,
+so its overflow is harmless, and no consumer ever moves the head); ``popHead`` and
+``popTail`` use compare-and-swap, because they race with each other for the last slot.
+``PoolChain`` is Go's ``poolChain``: a list of dequeues of 8, 16, 32, ... slots; the owner
+pushes to the newest, thieves pop from the oldest, and an emptied oldest dequeue is unlinked.
 
-What differs in Python: there is no compare-and-swap on an attribute, so ``_cas`` takes a
-small lock -- the only lock here; every other step is Go's, in Go's order. A slot holds the
-sentinel ``EMPTY`` where Go's ``eface`` has a nil type word. ``pool.Pool`` uses a
-``collections.deque`` instead (its append/pop/popleft are atomic C calls, several times faster
-than this model); ``ChainShared`` lets a pool run on ``PoolChain`` so the benchmark can
-compare the two.
+What differs in Python: there is no compare-and-swap or atomic add on an attribute, so
+``_cas`` and ``push_head``'s add take one small lock -- the only lock here; every other step
+is Go's, in Go's order. A slot holds the sentinel ``EMPTY`` where Go's ``eface`` has a nil
+type word. ``pool.Pool`` uses a ``collections.deque`` instead (its append/pop/popleft are
+atomic C calls; chapter 4 times both); ``ChainShared`` lets a pool run on ``PoolChain`` so the
+benchmark can compare the two.
 """
 
 import threading
@@ -23,7 +28,8 @@ import weakref
 
 _BITS = 32
 _MASK = (1 << _BITS) - 1
-# Go: dequeueLimit = (1 << dequeueBits) / 4, so that head-tail never wraps ambiguously.
+# Go: dequeueLimit = (1 << dequeueBits) / 4. Detecting fullness needs at most half of the index
+# space ((1<<dequeueBits)/2); Go divides by 4 "so this fits in an int on 32-bit".
 DEQUEUE_LIMIT = (1 << _BITS) // 4
 EMPTY = object()  # a free slot (Go: a nil type word)
 

@@ -7,8 +7,9 @@ Anything in it may be released at any time without notice: an object put and nev
 survives one cleanup and is gone after the second (victim.py). So a Pool is for objects that
 cost more to make than to keep -- large buffers, costly constructors -- and never for things
 that must be closed or counted, such as connections or files (chapter 5 pools those).
-In CPython two empty function calls cost about as much as allocating a 1 KiB bytearray:
-pooling small objects makes a program slower.
+A get and a put are at least two Python function calls: the book's introduction measures
+what those cost against allocating a bytearray on your machine, and pooling objects that
+are cheaper to make than that makes a program slower.
 
 get():  this thread's private slot; else the head of its shared queue (the most recently put,
         still warm); else steal from the tail of other threads' shared queues; else the

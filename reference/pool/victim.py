@@ -10,12 +10,18 @@ stealing, so an object put and never taken again survives exactly one cleanup.
 What differs in Python:
 
 - When: at the start of a collection of a configured generation (full, generation 2, by
-  default; on the free-threaded build, whose collector has no generations, every collection
-  counts as full) through ``gc.callbacks``; whenever ``cleanup()`` is called; and, standing
-  in for Go's forced GC every two minutes (``forcegcperiod`` in src/runtime/proc.go), whenever
-  ``interval`` seconds pass with no cleanup -- so a program that calls ``gc.disable()``, or
-  one that rarely fills generation 2, still sees idle objects released. A daemon thread,
-  started with the first pool, keeps that deadline. ``configure()`` sets both.
+  default) through ``gc.callbacks``; whenever ``cleanup()`` is called; and whenever
+  ``interval`` seconds pass with no cleanup. The free-threaded build's collector has no
+  generations and reports its automatic collections as generation 0 (``_Py_RunGC`` in
+  Python/gc_free_threading.c), so there every collection counts as full (``_FULL_ONLY``).
+  CPython 3.14.0's incremental collector reports its automatic ones as generation 1, never 2:
+  there only ``gc.collect()``, ``cleanup()`` and the interval clean up by default, unless
+  ``configure(generations={1, 2})``. The interval stands in for Go's periodic GC
+  (``forcegcperiod``, 2 minutes, in src/runtime/proc.go) -- which Go skips when GOGC=off
+  (``gcTrigger.test`` in src/runtime/mgc.go), while we keep it: a program that calls
+  ``gc.disable()``, or one that rarely fills generation 2, still sees idle objects released.
+  A daemon thread, started with the first pool, keeps that deadline. ``configure()`` sets
+  both.
 - How: Go stops the world; we cannot. So the cleanup never writes the slots of a ``Local`` a
   thread may still be using: each pool swaps whole generations (``Pool._cleanup``), flags the
   demoted ones for the threads' handles, and empties only the ones it drops. A thread that
