@@ -141,6 +141,9 @@ def test_the_c_pool_is_built_wherever_it_can_be():
         assert not pool.FAST and pool.FastPool is pool.Pool
         assert "POOL_PURE_PYTHON" in pool.fastpool.status()
         return
+    if not getattr(sys, "_is_gil_enabled", lambda: True)():
+        assert not pool.FAST and "the GIL is off" in pool.fastpool.status()
+        return
     compiler = (sysconfig.get_config_var("CC") or "cc").split()[0]
     headers = Path(sysconfig.get_paths()["include"], "Python.h")
     if subprocess.run(["which", compiler], capture_output=True).returncode or not headers.exists():
