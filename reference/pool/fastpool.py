@@ -36,6 +36,7 @@ What is in C (reference/pool/_pool.c, module ``pool._pool``) and what is not:
   ``make test-ft`` runs Pool alone (it builds nothing: PYTHONPATH=reference).
 """
 
+import importlib
 import os
 import sys
 
@@ -49,9 +50,9 @@ elif not getattr(sys, "_is_gil_enabled", lambda: True)():
     WHY_NOT_FAST = "the GIL is off, and the C fast path needs it (Py_MOD_GIL_USED)"
 else:
     try:
-        from . import _pool
-    except ImportError as e:
-        WHY_NOT_FAST = f"the C extension pool._pool is not built ({e})"
+        _pool = importlib.import_module(".._pool", __name__)
+    except ImportError as e:  # optional: no C compiler or Python headers at install time
+        WHY_NOT_FAST = f"the C extension is not built ({e}; `pip install -v -e .` shows why)"
 
 FAST = WHY_NOT_FAST is None
 
