@@ -13,9 +13,10 @@
  *   Handle    pin()'s result: get() and put() on a Local held directly (Go's pinned
  *             poolLocal), as syncpool.Handle.
  *
- * Only the fast path is here: a get served by the private slot, a put into the private slot
- * or onto the head of the shared queue. Every other get calls the pool's _get_slow (shared
- * head, steal, victim, new), and a thread's first call in a generation calls its _local().
+ * Only the fast path is here: a get served by the private slot or the head of the shared
+ * queue, a put into the private slot or onto the head of the shared queue. Every other get
+ * calls the pool's _get_slow (steal, victim, new), and a thread's first call in a
+ * generation calls its _local().
  *
  * Counters are the reference's: itertools.repeat iterators (local.py's counter()), advanced
  * through their tp_iternext, so that Tallies and Stats read them as they read Pool's.
@@ -32,7 +33,7 @@
 #include "structmember.h"
 
 static PyObject *deque_type;  /* collections.deque: a Local's default shared queue */
-static PyObject *str_get_slow, *str_local, *str_append, *str_debug;
+static PyObject *str_get_slow, *str_local, *str_append, *str_pop, *str_debug;
 static PyTypeObject *Local_Type, *Pool_Type, *Handle_Type;
 
 /* ---------------------------------------------------------------- Local */
@@ -260,6 +261,37 @@ pin_slow(PoolObject *pool)
     return (LocalObject *)local;
 }
 
+/* The head of the thread's shared queue, else the rest of the slow path (steal, victim,
+ * new) in Python. Python code may run here -- a shared queue written in Python, new() --
+ * and with it cleanups that drop local's generation: local is held meanwhile. */
+static PyObject *
+take_slow(PoolObject *pool, LocalObject *local)
+{
+    PyObject *x = NULL;
+    Py_INCREF(local);
+    Py_ssize_t n = PyObject_Length(local->shared);
+    if (n > 0) {
+        /* The head: the most recently put, warmest in cache (Go: l.shared.popHead()). */
+        PyObject *args[] = {local->shared};
+        x = PyObject_VectorcallMethod(str_pop, args, 1 | PY_VECTORCALL_ARGUMENTS_OFFSET, NULL);
+        if (x != NULL) {
+            count(local->shared_hits);
+        }
+        else if (PyErr_ExceptionMatches(PyExc_IndexError)) {
+            PyErr_Clear();  /* a thief took the last one (a shared queue written in Python) */
+        }
+        else {
+            n = -1;
+        }
+    }
+    if (x == NULL && n >= 0) {
+        /* _get_slow finds the shared queue empty, as here, and goes on to steal. */
+        x = PyObject_CallMethodOneArg((PyObject *)pool, str_get_slow, (PyObject *)local);
+    }
+    Py_DECREF(local);
+    return x;
+}
+
 /* Pool.get's body, from this thread's Local: the private slot, else the slow path. */
 static inline PyObject *
 take(PoolObject *pool, LocalObject *local)
@@ -270,7 +302,7 @@ take(PoolObject *pool, LocalObject *local)
         count(local->private_hits);
         return x;
     }
-    return PyObject_CallMethodOneArg((PyObject *)pool, str_get_slow, (PyObject *)local);
+    return take_slow(pool, local);
 }
 
 /* Pool.put's body: the private slot if it is empty, else the head of the shared queue. */
@@ -339,7 +371,7 @@ Pool_tp_new(PyTypeObject *type, PyObject *args, PyObject *kwds)
     if (debug == NULL && PyErr_Occurred()) {
         return NULL;
     }
-    if (debug != NULL) {
+    if (debug != NULL && type == Pool_Type) {  /* as Pool's: a subclass keeps its own */
         int on = PyObject_IsTrue(debug);
         if (on < 0) {
             return NULL;
@@ -433,8 +465,8 @@ static PyMemberDef Pool_members[] = {
 
 static PyMethodDef Pool_methods[] = {
     {"get", (PyCFunction)Pool_get, METH_NOARGS,
-     "An object from the pool: this thread's private slot, else the slow path "
-     "(shared head, steal, victim, new); None when empty without new."},
+     "An object from the pool: this thread's private slot, else the head of its shared "
+     "queue, else steal, victim, new; None when empty without new."},
     {"put", (PyCFunction)Pool_put, METH_O,
      "Give x to the pool: the private slot if empty, else the head of the shared queue."},
     {"pin", (PyCFunction)Pool_pin, METH_NOARGS,
@@ -592,8 +624,10 @@ module_exec(PyObject *module)
         str_get_slow = PyUnicode_InternFromString("_get_slow");
         str_local = PyUnicode_InternFromString("_local");
         str_append = PyUnicode_InternFromString("append");
+        str_pop = PyUnicode_InternFromString("pop");
         str_debug = PyUnicode_InternFromString("debug");
-        if (deque_type == NULL || !str_get_slow || !str_local || !str_append || !str_debug) {
+        if (deque_type == NULL || !str_get_slow || !str_local || !str_append || !str_pop ||
+            !str_debug) {
             return -1;
         }
     }

@@ -4,24 +4,25 @@ Modules/_heapqmodule.c -- one behaviour, tested by one suite against both.
 Mirrors ``Pool.Get`` and ``Pool.Put`` in Go's src/sync/pool.go, as syncpool.Pool does.
 ``Pool`` stays the readable reference; ``FastPool`` is the same pool (tiers, cleanup, stats,
 ``pin()``, debug mode) for programs that call it in a hot loop. Even a lean Python get+put
-costs more than two empty Python calls, about what allocating 1 KiB costs (chapter 1), so
-in Python alone pooling pays only for buffers of several KiB; in C it pays from far less.
+costs more than two empty Python calls, about what allocating 1 KiB costs, so in Python
+alone pooling pays only for buffers of several KiB; chapter 1 measures where it pays in C.
 
 What is in C (reference/pool/_pool.c, module ``pool._pool``) and what is not:
 
 - C holds the per-thread data -- ``Local``, local.py's Local with C fields under the same
-  names -- and the fast path: ``get`` from the private slot, ``put`` into it or onto the
-  head of the shared queue, and the same two on a pinned ``Handle``. A thread finds its
-  Local in a per-thread C array indexed by the pool generation's serial number, where
-  Pool reads a ``threading.local``.
+  names -- and the fast path: ``get`` from the private slot or the head of the shared
+  queue, ``put`` into the private slot or onto that head, and the same two on a pinned
+  ``Handle``. A thread finds its Local in a per-thread C array indexed by the pool
+  generation's serial number, where Pool reads a ``threading.local``.
 - Everything else is the reference's own code, unchanged: the slow path (``_get_slow``:
-  shared head, steal, victim, new), the cleanup and its triggers (victim.py), ``stats``,
-  ``pooled``, ``__init__``. They are Pool's functions, attached to the C type below; they
-  work on C Locals because those have the same attributes.
+  steal, victim, new), the cleanup and its triggers (victim.py), ``stats``, ``pooled``,
+  ``__init__``. They are Pool's functions, attached to the C type below; they work on C
+  Locals because those have the same attributes.
 - Why attached, not inherited: CPython specializes a call of a C method only for an
   instance of exactly the method's type (``PRECALL_NO_KW_METHOD_DESCRIPTOR_NOARGS`` in
-  Python/ceval.c, 3.11), so a Python subclass of the C type would pay the generic call
-  path on every get and put -- measured here, twice the time of the C type's own.
+  Python/ceval.c, 3.11), so a Python subclass of the C type pays the generic call path on
+  every get and put: a minimal C get+put measured 0.43-0.64x two empty Python calls on its
+  own type and 0.96-1.0x on a subclass (three rounds of the best of 20 x 10,000 pairs).
 
 ``FAST`` says which you have. It is False, and ``FastPool`` is ``Pool`` itself, when:
 
