@@ -120,6 +120,23 @@ def test_a_new_pool_never_sees_the_thread_cache_of_a_freed_one():
 
 @needs_c
 @pytest.mark.usefixtures("quiet")
+def test_a_local_that_the_generation_does_not_hold_is_never_cached():
+    # The cache borrows; a Local only the call holds is gone after it, so it must not be kept.
+    from pool import _pool
+
+    class Unheld(pool.FastPool):
+        def _local(self):
+            return _pool.Local(0, self._tallies.mine())  # in no generation
+
+    p = Unheld()
+    for _ in range(100):
+        p.put(Obj())  # into a Local nobody keeps: the object is let go
+        assert p.get() is None
+    assert p.stats().puts == 100
+
+
+@needs_c
+@pytest.mark.usefixtures("quiet")
 def test_a_subclass_whose_local_is_not_a_c_local_is_refused_clearly():
     class Wrong(pool.FastPool):
         def _local(self):

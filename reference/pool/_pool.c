@@ -33,7 +33,7 @@
 #include "structmember.h"
 
 static PyObject *deque_type;  /* collections.deque: a Local's default shared queue */
-static PyObject *str_get_slow, *str_local, *str_append, *str_pop, *str_debug;
+static PyObject *str_get_slow, *str_local, *str_append, *str_pop, *str_all, *str_debug;
 static PyTypeObject *Local_Type, *Pool_Type, *Handle_Type;
 
 /* ---------------------------------------------------------------- Local */
@@ -230,13 +230,30 @@ typedef struct {
 static uint64_t last_serial;  /* written under the GIL only */
 
 /* Each thread's cache of its Locals, indexed by the pool generation's serial. An entry
- * borrows its Local: while a pool's serial is unchanged, its generation (Locals.all) holds
- * every Local made in it. Collisions (two pools at one index) only cost a slower lookup. */
+ * borrows its Local from the generation, which holds it (Locals.all) for as long as the
+ * pool's serial is unchanged. Collisions (two pools at one index) only cost a slower
+ * lookup. */
 #define CACHE_SIZE 16
 static _Thread_local struct {
     uint64_t serial;
     LocalObject *local;
 } cache[CACHE_SIZE];
+
+/* Whether pool's current generation holds local (Locals.all[local.pid]), as every Local that
+ * Locals.pin makes -- and so keeps it alive for as long as the pool's serial is unchanged. */
+static int
+held_by_generation(PoolObject *pool, LocalObject *local)
+{
+    PyObject *all = pool->locals != NULL ? PyObject_GetAttr(pool->locals, str_all) : NULL;
+    if (all == NULL) {
+        PyErr_Clear();  /* not a generation we know: do not cache, look up every time */
+        return 0;
+    }
+    int held = PyList_Check(all) && local->pid >= 0 && local->pid < PyList_GET_SIZE(all) &&
+               PyList_GET_ITEM(all, local->pid) == (PyObject *)local;
+    Py_DECREF(all);
+    return held;
+}
 
 /* This thread's Local in pool's current generation, as a new reference: made by the pool's
  * _local() (Go's pinSlow) and remembered in the cache. */
@@ -254,7 +271,8 @@ pin_slow(PoolObject *pool)
         Py_DECREF(local);
         return NULL;
     }
-    if (pool->serial == serial) {  /* no cleanup meanwhile: local is of this generation */
+    if (held_by_generation(pool, (LocalObject *)local) && pool->serial == serial) {
+        /* No cleanup meanwhile: local is of the generation that serial names. */
         cache[serial % CACHE_SIZE].serial = serial;
         cache[serial % CACHE_SIZE].local = (LocalObject *)local;
     }
@@ -625,9 +643,10 @@ module_exec(PyObject *module)
         str_local = PyUnicode_InternFromString("_local");
         str_append = PyUnicode_InternFromString("append");
         str_pop = PyUnicode_InternFromString("pop");
+        str_all = PyUnicode_InternFromString("all");
         str_debug = PyUnicode_InternFromString("debug");
         if (deque_type == NULL || !str_get_slow || !str_local || !str_append || !str_pop ||
-            !str_debug) {
+            !str_all || !str_debug) {
             return -1;
         }
     }

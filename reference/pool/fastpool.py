@@ -32,9 +32,10 @@ What is in C (reference/pool/_pool.c, module ``pool._pool``) and what is not:
 - the environment sets ``POOL_PURE_PYTHON=1`` (the test suite runs once so);
 - the GIL is off (free-threaded 3.13t). The C fast path reads and writes a slot in one
   step because the GIL lets no other thread run inside it; without the GIL a cleanup could
-  free a Local under it. So the module declares ``Py_mod_gil = Py_MOD_GIL_USED``, and,
-  rather than let importing it turn the GIL back on, this module does not import it there:
-  ``make test-ft`` runs Pool alone (it builds nothing: PYTHONPATH=reference).
+  free a Local under it. So the module declares ``Py_mod_gil = Py_MOD_GIL_USED`` -- on
+  3.13t importing it turns the GIL back on, with a RuntimeWarning, unless ``-X gil=0``
+  forces it off -- and this module does not import it when the GIL is off. ``make test-ft``
+  builds nothing (PYTHONPATH=reference), so there it tests Pool alone.
 """
 
 import importlib
