@@ -3,7 +3,7 @@
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
-# Installed again whenever the pins or the package layout change.
+# Installed again whenever the pins, the package layout or the C fast path change.
 READY  := $(VENV)/.ready
 BENCH_READY := $(VENV)/.bench-ready
 # nbgrader shells out to alembic, and jupyter-book to jupyter: the venv's bin/ comes first.
@@ -22,12 +22,13 @@ help:
 	@echo "make labs    regenerate the student notebooks in labs/ from labs/solutions/ (never over answers)"
 	@echo "make clean   remove build outputs (make distclean also removes .venv)"
 
-$(READY): requirements.txt pyproject.toml
+$(READY): requirements.txt pyproject.toml setup.py reference/pool/_pool.c
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is needed; found " + sys.version.split()[0] + ". Set PYTHON=/path/to/python3.11")'
 	@test -x $(BIN)/python || { echo "creating $(VENV) with $(PYTHON)"; $(PYTHON) -m venv $(VENV); }
 	@echo "installing requirements.txt into $(VENV) (first time: a few minutes)"
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements.txt
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps -e .
+	@$(BIN)/python -c 'import pool.fastpool as f; print(f.status())'
 	@touch $@
 
 $(BENCH_READY): requirements-bench.txt $(READY)
@@ -96,4 +97,5 @@ clean:
 	find . -name __pycache__ -not -path './$(VENV)/*' -prune -exec rm -rf {} +
 
 distclean: clean
-	rm -rf $(VENV) $(FT_VENV)
+	rm -rf $(VENV) $(FT_VENV) build
+	rm -f reference/pool/*.so

@@ -15,7 +15,7 @@ FRAME_MAKER = "_PyFrame_MakeAndSetFrameObject"
 PROFILED_C_CALL = ("PyCMethod_New", "trace_call_function")  # (callee, its caller)
 
 
-def count_allocations(capture, min_block, exclude_observer=False):
+def count_allocations(capture, min_block, exclude_observer=False, within=None):
     """Allocation events in a memray capture of at least min_block bytes, and where.
 
     Returns (count, sites): sites counts the events by the innermost line of the
@@ -32,9 +32,12 @@ def count_allocations(capture, min_block, exclude_observer=False):
     one of these is left out, one by one: a submission that calls a helper or a deque method
     is not charged for the call, and one that allocates inside a C call still is.
     ``AllocatorType(...).name`` is used because str() of the enum gives a number.
+    With within, a function's name, only allocations made under a call of it count: not
+    those of other threads (a pool's ager waking up) or of the tracker's own exit.
     """
     taken = [r for r in memray.FileReader(capture).get_allocation_records()
-             if r.size >= min_block and not memray.AllocatorType(r.allocator).name.endswith(FREE)]
+             if r.size >= min_block and not memray.AllocatorType(r.allocator).name.endswith(FREE)
+             and (within is None or any(f[0] == within for f in r.stack_trace()))]
     counted = [r for r in taken if not (exclude_observer and _is_observer(r))]
     if exclude_observer and len(counted) == len(taken):
         # Every workload calls Python functions, so there must be frames: the native stacks

@@ -142,6 +142,10 @@ def pair_loops():
     loops["pool.Pool (stats on)"] = pool_loop(pool.Pool(new_buffer))
     loops["pool.Pool, pinned Handle (stats on)"] = pool_loop(pool.Pool(new_buffer).pin())
     loops["pool.Pool, counter lines removed"] = pool_loop(without_counters(pool.Pool)(new_buffer))
+    if pool.FAST:  # else FastPool is Pool: nothing more to measure (pool.fastpool.status())
+        loops["pool.FastPool (stats on)"] = pool_loop(pool.FastPool(new_buffer))
+        loops["pool.FastPool, pinned Handle (stats on)"] = pool_loop(
+            pool.FastPool(new_buffer).pin())
     loops["lock + list pool"] = pool_loop(LockedPool(new_buffer))
 
     bp = pool.BufferPool()
@@ -286,7 +290,7 @@ GO_RUNS = [
     ("BenchmarkPoolOverflow", "pool.Pool on PoolChain", ChainPool),
     ("BenchmarkPoolStarvation", "pool.Pool", pool.Pool),
     ("BenchmarkPoolStarvation", "pool.Pool on PoolChain", ChainPool),
-]
+] + [(go_name, "pool.FastPool", pool.FastPool) for go_name in GO_BENCHMARKS if pool.FAST]
 
 
 def run_parallel(body, p, threads, iterations):

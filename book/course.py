@@ -35,6 +35,39 @@ def interleaved_ratio(baseline, candidate, rounds=30):
     return statistics.median(abba_ratio(baseline, candidate) for _ in range(rounds))
 
 
+def buffer_costs(sizes, n=300):
+    """ns per buffer at each size: allocating it, and taking it from a pool and giving it
+    back -- a BufferPool, and a Pool and a FastPool (the C fast path) of that size's buffers.
+
+    Returns {label: [ns at each size]}; FastPool's curve is there only when its C part is
+    built (pool.FAST), since otherwise it is Pool's.
+    """
+    import pool
+
+    kinds = {"BufferPool get(n) + put": None, "Pool get + put": pool.Pool}
+    if pool.FAST:
+        kinds["FastPool get + put (C)"] = pool.FastPool
+    curves = {"bytearray(n)": [], **{label: [] for label in kinds}}
+    buffers = pool.BufferPool(max_size=max(sizes))
+    for size in sizes:
+        curves["bytearray(n)"].append(best_ns(lambda: bytearray(size), n=n))
+        for label, kind in kinds.items():
+            p = kind(lambda: bytearray(size)) if kind else buffers
+            get = p.get if kind else lambda: buffers.get(size)
+            p.put(get())  # warm: this thread's cache holds one buffer
+            curves[label].append(best_ns(lambda: p.put(get()), n=n))
+    return curves
+
+
+def pays_from(sizes, fresh, pooled):
+    """The smallest size from which pooling costs less than allocating, at it and at every
+    larger size (so one noisy point does not move it), or None."""
+    first = None
+    for size, f, p in zip(sizes, fresh, pooled):
+        first = (first or size) if p < f else None
+    return first
+
+
 class Capture:
     """What memray saw while `run()` ran: allocation records with their Python stacks."""
 

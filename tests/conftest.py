@@ -22,6 +22,17 @@ class Obj:
         self.holders = []
 
 
+# Every implementation of the pool, as CPython's test_heapq tests both heapq and _heapq: the
+# reference, and its C fast path where it is built (pool.FAST; else FastPool is Pool itself).
+IMPLEMENTATIONS = [pool.Pool] + ([pool.FastPool] if pool.FAST else [])
+
+
+@pytest.fixture(params=IMPLEMENTATIONS, ids=lambda cls: cls.__name__)
+def Pool(request):  # noqa: N802 -- named as the class it stands for, so tests read Pool(new)
+    """pool.Pool, then pool.FastPool: a test that takes this fixture runs for each."""
+    return request.param
+
+
 @pytest.fixture
 def quiet():
     """No cleanup happens unless the test calls pool.cleanup() itself."""

@@ -1,4 +1,6 @@
-"""pool.Pool: Go's sync.Pool algorithm, tier by tier."""
+"""pool.Pool and pool.FastPool: Go's sync.Pool algorithm, tier by tier.
+
+Every test takes the `Pool` fixture (conftest.py): it runs once per implementation."""
 
 import gc
 import threading
@@ -20,42 +22,42 @@ def put_one(p):
     return weakref.ref(x)
 
 
-def test_get_returns_the_object_this_thread_put():
-    p = pool.Pool(Obj)
+def test_get_returns_the_object_this_thread_put(Pool):
+    p = Pool(Obj)
     x = Obj()
     p.put(x)
     assert p.get() is x
 
 
-def test_get_calls_new_when_the_pool_is_empty():
+def test_get_calls_new_when_the_pool_is_empty(Pool):
     made = []
-    p = pool.Pool(lambda: made.append(Obj()) or made[-1])
+    p = Pool(lambda: made.append(Obj()) or made[-1])
     x = p.get()
     assert made == [x]
     assert p.stats().news == 1
 
 
-def test_get_returns_none_when_empty_and_there_is_no_new():
-    p = pool.Pool()
+def test_get_returns_none_when_empty_and_there_is_no_new(Pool):
+    p = Pool()
     assert p.get() is None
     assert p.stats().gets == 1 and p.stats().news == 0
 
 
-def test_put_none_is_ignored():
-    p = pool.Pool()
+def test_put_none_is_ignored(Pool):
+    p = Pool()
     p.put(None)
     assert p.get() is None
     assert p.stats().puts == 0
 
 
 @pytest.mark.parametrize("bad", [42, "bytearray", bytearray(3)])
-def test_non_callable_new_raises_type_error_naming_it(bad):
+def test_non_callable_new_raises_type_error_naming_it(bad, Pool):
     with pytest.raises(TypeError, match="new must be a callable"):
-        pool.Pool(bad)
+        Pool(bad)
 
 
-def test_private_slot_is_filled_first_and_taken_first():
-    p = pool.Pool()
+def test_private_slot_is_filled_first_and_taken_first(Pool):
+    p = Pool()
     a, b = Obj(), Obj()
     p.put(a)  # private
     p.put(b)  # shared head
@@ -64,8 +66,8 @@ def test_private_slot_is_filled_first_and_taken_first():
     assert (s.private_hits, s.shared_hits) == (1, 0)
 
 
-def test_owner_pops_its_shared_queue_at_the_head_lifo():
-    p = pool.Pool()
+def test_owner_pops_its_shared_queue_at_the_head_lifo(Pool):
+    p = Pool()
     a, b, c = Obj(1), Obj(2), Obj(3)
     for x in (a, b, c):
         p.put(x)  # a private; b then c onto the shared head
@@ -73,8 +75,8 @@ def test_owner_pops_its_shared_queue_at_the_head_lifo():
     assert p.stats().shared_hits == 2
 
 
-def test_thieves_pop_another_threads_shared_queue_at_the_tail_fifo():
-    p = pool.Pool()
+def test_thieves_pop_another_threads_shared_queue_at_the_tail_fifo(Pool):
+    p = Pool()
     a, b, c = Obj(1), Obj(2), Obj(3)
 
     def owner():
@@ -88,16 +90,16 @@ def test_thieves_pop_another_threads_shared_queue_at_the_tail_fifo():
     assert p.stats().steals == 2
 
 
-def test_objects_of_a_dead_thread_stay_stealable():
-    p = pool.Pool()
+def test_objects_of_a_dead_thread_stay_stealable(Pool):
+    p = Pool()
     objs = [Obj(i) for i in range(5)]
     in_thread(lambda: [p.put(x) for x in objs])
     got = [p.get() for _ in range(4)]
     assert got == objs[1:]  # the shared queue, oldest first; objs[0] was that thread's private
 
 
-def test_victim_is_searched_after_stealing():
-    p = pool.Pool()
+def test_victim_is_searched_after_stealing(Pool):
+    p = Pool()
     old = Obj(0)
     p.put(old)
     pool.cleanup()  # old is now in the victim
@@ -109,8 +111,8 @@ def test_victim_is_searched_after_stealing():
     assert (s.steals, s.victim_hits) == (1, 1)
 
 
-def test_object_survives_one_cleanup_and_not_two():
-    p = pool.Pool()
+def test_object_survives_one_cleanup_and_not_two(Pool):
+    p = Pool()
     alive = put_one(p)
     pool.cleanup()
     assert alive() is not None  # in the victim: still reusable
@@ -119,8 +121,8 @@ def test_object_survives_one_cleanup_and_not_two():
     assert p.stats().drops == 1
 
 
-def test_an_object_taken_from_the_victim_and_put_back_starts_over():
-    p = pool.Pool()
+def test_an_object_taken_from_the_victim_and_put_back_starts_over(Pool):
+    p = Pool()
     x = Obj()
     p.put(x)
     pool.cleanup()
@@ -130,8 +132,8 @@ def test_an_object_taken_from_the_victim_and_put_back_starts_over():
     assert p.get() is x
 
 
-def test_shared_and_private_objects_both_age_out():
-    p = pool.Pool()
+def test_shared_and_private_objects_both_age_out(Pool):
+    p = Pool()
     objs = [Obj(i) for i in range(10)]
     refs = [weakref.ref(x) for x in objs]
     for x in objs:
@@ -143,8 +145,8 @@ def test_shared_and_private_objects_both_age_out():
     assert p.stats().drops == 10
 
 
-def test_stats_count_every_outcome():
-    p = pool.Pool(Obj)
+def test_stats_count_every_outcome(Pool):
+    p = Pool(Obj)
     a = p.get()  # news
     p.put(a)
     p.get()  # private
@@ -158,8 +160,8 @@ def test_stats_count_every_outcome():
                                    victim_hits=0, news=1, drops=0)
 
 
-def test_stats_survive_cleanups_and_dead_threads():
-    p = pool.Pool(Obj)
+def test_stats_survive_cleanups_and_dead_threads(Pool):
+    p = Pool(Obj)
     in_thread(lambda: p.put(p.get()))
     for _ in range(3):
         pool.cleanup()
@@ -167,14 +169,14 @@ def test_stats_survive_cleanups_and_dead_threads():
     assert (s.gets, s.puts, s.news, s.drops) == (1, 1, 1, 1)
 
 
-def test_stats_is_an_immutable_record():
-    s = pool.Pool().stats()
+def test_stats_is_an_immutable_record(Pool):
+    s = Pool().stats()
     with pytest.raises(AttributeError):
         s.gets = 3
 
 
-def test_a_thousand_short_lived_threads_leave_nothing_after_two_cleanups():
-    p = pool.Pool()
+def test_a_thousand_short_lived_threads_leave_nothing_after_two_cleanups(Pool):
+    p = Pool()
     refs = []
 
     def worker():
@@ -193,8 +195,8 @@ def test_a_thousand_short_lived_threads_leave_nothing_after_two_cleanups():
     assert len(p.pooled()) == 0
 
 
-def test_a_pool_runs_on_goes_poolchain_as_well():
-    class ChainPool(pool.Pool):
+def test_a_pool_runs_on_goes_poolchain_as_well(Pool):
+    class ChainPool(Pool):
         __slots__ = ()
         shared_queue = pool.ChainShared
 
@@ -208,8 +210,8 @@ def test_a_pool_runs_on_goes_poolchain_as_well():
     assert p.stats().steals == 2
 
 
-def test_pool_is_released_when_no_longer_referenced():
-    p = pool.Pool()
+def test_pool_is_released_when_no_longer_referenced(Pool):
+    p = Pool()
     alive = weakref.ref(p)
     del p
     gc.collect()
@@ -217,8 +219,8 @@ def test_pool_is_released_when_no_longer_referenced():
 
 
 class TestCleanupTriggers:
-    def test_an_explicit_cleanup_waits_for_one_under_way_then_runs_its_own(self):
-        p = pool.Pool()
+    def test_an_explicit_cleanup_waits_for_one_under_way_then_runs_its_own(self, Pool):
+        p = Pool()
         alive = put_one(p)
         with pool.victim._lock:  # as if another thread were cleaning up
             t = threading.Thread(target=pool.cleanup)
@@ -231,17 +233,17 @@ class TestCleanupTriggers:
         assert alive() is None
 
 
-    def test_a_full_collection_runs_cleanup(self):
+    def test_a_full_collection_runs_cleanup(self, Pool):
         pool.configure(generations=(2,))
-        p = pool.Pool()
+        p = Pool()
         alive = put_one(p)
         gc.collect(2)
         gc.collect(2)
         assert alive() is None
 
-    def test_a_young_collection_does_not_unless_configured(self):
+    def test_a_young_collection_does_not_unless_configured(self, Pool):
         pool.configure(generations=(2,))
-        p = pool.Pool()
+        p = Pool()
         x = Obj()
         p.put(x)
         gc.collect(0)
@@ -256,11 +258,11 @@ class TestCleanupTriggers:
         gc.collect(0)
         assert p.get() is None
 
-    def test_automatic_collections_alone_run_cleanup(self):
+    def test_automatic_collections_alone_run_cleanup(self, Pool):
         """No gc.collect(), no cleanup(): the collector's own collections release an idle
         object. On the free-threaded build they all report generation 0."""
         pool.configure(generations=(2,))
-        p = pool.Pool()
+        p = Pool()
         alive = put_one(p)
         survivors, made = [], 0
         while alive() is not None and made < 2_000_000:
@@ -301,8 +303,8 @@ class TestCleanupTriggers:
         with pytest.raises(ValueError, match="interval"):
             pool.configure(interval=0)
 
-    def test_idle_objects_age_out_with_the_collector_disabled(self):
-        p = pool.Pool()
+    def test_idle_objects_age_out_with_the_collector_disabled(self, Pool):
+        p = Pool()
         alive = put_one(p)
         gc.disable()
         try:
@@ -315,11 +317,11 @@ class TestCleanupTriggers:
             pool.configure(interval=3600)
         assert alive() is None
 
-    def test_the_interval_is_a_deadline_not_a_period(self):
+    def test_the_interval_is_a_deadline_not_a_period(self, Pool):
         # A cleanup that just happened resets it: an object put right after one survives
         # at least one whole interval.
         pool.configure(interval=0.5)
-        p = pool.Pool()
+        p = Pool()
         pool.cleanup()
         x = Obj()
         p.put(x)
@@ -345,9 +347,9 @@ class TestCleanupTriggers:
             os.waitpid(pid, 0)
         assert done[0] == pid and done[1] == 0, "the forked child hung in configure()"
 
-    def test_a_forked_child_keeps_aging_its_pools(self):
+    def test_a_forked_child_keeps_aging_its_pools(self, Pool):
         import os
-        p = pool.Pool()
+        p = Pool()
         p.put(Obj())
         read, write = os.pipe()
         pid = os.fork()
@@ -367,8 +369,8 @@ class TestCleanupTriggers:
 class TestHandle:
     """pool.pin(): Go's pinned poolLocal -- the same pool, without the per-call lookup."""
 
-    def test_a_handle_serves_the_tiers_in_the_pools_order_and_counts_them(self):
-        p = pool.Pool(Obj)
+    def test_a_handle_serves_the_tiers_in_the_pools_order_and_counts_them(self, Pool):
+        p = Pool(Obj)
         h = p.pin()
         a, b = Obj(), Obj()
         h.put(a)  # private
@@ -381,8 +383,8 @@ class TestHandle:
         s = p.stats()
         assert (s.private_hits, s.shared_hits, s.steals, s.news) == (1, 1, 1, 1), s
 
-    def test_a_handle_and_the_pool_share_the_threads_slots(self):
-        p = pool.Pool()
+    def test_a_handle_and_the_pool_share_the_threads_slots(self, Pool):
+        p = Pool()
         h = p.pin()
         x = Obj()
         h.put(x)
@@ -390,8 +392,8 @@ class TestHandle:
         p.put(x)
         assert h.get() is x
 
-    def test_a_held_handle_follows_cleanups_one_survived_two_not(self):
-        p = pool.Pool()
+    def test_a_held_handle_follows_cleanups_one_survived_two_not(self, Pool):
+        p = Pool()
         h = p.pin()
         alive = put_one(h)
         pool.cleanup()  # demotes the handle's Local: the object is in the victim
@@ -404,21 +406,21 @@ class TestHandle:
         pool.cleanup()
         assert alive() is None
 
-    def test_put_none_is_ignored(self):
-        p = pool.Pool()
+    def test_put_none_is_ignored(self, Pool):
+        p = Pool()
         h = p.pin()
         h.put(None)
         assert h.get() is None and p.stats().puts == 0
 
-    def test_in_debug_mode_a_handle_refuses_other_threads(self):
-        p = pool.Pool(Obj, debug=pool.Debug(drop=0))
+    def test_in_debug_mode_a_handle_refuses_other_threads(self, Pool):
+        p = Pool(Obj, debug=pool.Debug(drop=0))
         h = p.pin()
         with pytest.raises(RuntimeError, match="other than the one that pinned it"):
             _raise_in_thread(h.get)
 
-    def test_in_debug_mode_a_handle_checks_puts_as_the_pool_does(self):
+    def test_in_debug_mode_a_handle_checks_puts_as_the_pool_does(self, Pool):
         import warnings
-        p = pool.Pool(Obj, debug=pool.Debug(drop=0))
+        p = Pool(Obj, debug=pool.Debug(drop=0))
         h = p.pin()
         with warnings.catch_warnings():
             warnings.simplefilter("error")

@@ -172,12 +172,14 @@ class Locals:
         self.all = []
         self.drained = False  # set when a search of this generation as victim found nothing
 
-    def pin(self, tallies, shared_queue=deque):
-        """This thread's Local, created and registered on its first use (Go's pinSlow)."""
+    def pin(self, tallies, shared_queue=deque, local_type=Local):
+        """This thread's Local, created and registered on its first use (Go's pinSlow).
+
+        local_type is Local, or pool._pool.Local, its C twin (fastpool.py)."""
         try:
             return self.tls.mine
         except AttributeError:
-            local = Local(len(self.all), tallies.mine(), shared_queue)
+            local = local_type(len(self.all), tallies.mine(), shared_queue)
             self.tls.mine = local
             self.all.append(local)  # list.append is atomic: thieves see it whole or not at all
             return local
