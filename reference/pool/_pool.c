@@ -332,9 +332,14 @@ give(LocalObject *local, PyObject *x)
         local->private = Py_NewRef(x);
         Py_RETURN_NONE;
     }
-    PyObject *args[] = {local->shared, x};
-    return PyObject_VectorcallMethod(str_append, args, 2 | PY_VECTORCALL_ARGUMENTS_OFFSET,
-                                     NULL);
+    /* Held for the call: a shared queue written in Python runs Python code, and with it
+     * maybe cleanups that empty local's generation (replacing its queue). */
+    PyObject *shared = Py_NewRef(local->shared);
+    PyObject *args[] = {shared, x};
+    PyObject *result = PyObject_VectorcallMethod(str_append, args,
+                                                 2 | PY_VECTORCALL_ARGUMENTS_OFFSET, NULL);
+    Py_DECREF(shared);
+    return result;
 }
 
 static PyObject *
