@@ -3,9 +3,9 @@ Modules/_heapqmodule.c -- one behaviour, tested by one suite against both.
 
 Mirrors ``Pool.Get`` and ``Pool.Put`` in Go's src/sync/pool.go, as syncpool.Pool does.
 ``Pool`` stays the readable reference; ``FastPool`` is the same pool (tiers, cleanup, stats,
-``pin()``, debug mode) for programs that call it in a hot loop. Even a lean Python get+put
-costs more than two empty Python calls, about what allocating 1 KiB costs, so in Python
-alone pooling pays only for buffers of several KiB; chapter 1 measures where it pays in C.
+``pin()``, debug mode) for programs that call it in a hot loop. A Python get+put is at least
+two Python calls, and the book's introduction measures what those cost against allocating a
+bytearray on your machine; chapter 1 measures from which size pooling pays, Python and C.
 
 What is in C (reference/pool/_pool.c, module ``pool._pool``) and what is not:
 
