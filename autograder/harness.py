@@ -208,7 +208,7 @@ def latency(spec_path, spec):
     """Act as a pyperf script: the master spawns workers running this same function."""
     import pyperf
 
-    from autograder import measure
+    from autograder import measure, sandbox
 
     task = spec["task"]
     runner = pyperf.Runner(processes=task["processes"], values=task["values"], warmups=1,
@@ -219,7 +219,7 @@ def latency(spec_path, spec):
         # One A-B-B-A pair per value: pyperf would calibrate its loops on the value returned,
         # a ratio rather than seconds, and run 1/ratio pairs per value for a fast submission.
         argv += ["--quiet", "--output", task["output"], "--loops", "1",
-                 "--inherit-environ", "PYTHONMALLOC,PYTHONHASHSEED"]
+                 "--inherit-environ", ",".join(sandbox.MEASURED_UNDER)]
     runner.parse_args(argv)
     pair = []
 

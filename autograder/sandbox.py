@@ -3,7 +3,8 @@ batch, notice when a submission changed the files the next one is graded with.
 
 Every run has a wall-time limit (a timeout kills every process the code started), an
 address-space limit and no core dumps; as root, the code runs as the unprivileged uid/gid
-65534, with at most 512 processes, when that user can read the Python installation. The code
+65534, with at most 512 processes, when that user can read the Python installation; and
+every run, pyperf's workers included, has the same allocator settings (MEASURED_UNDER). The code
 reports through a results file, never through its stdout, so printing a fake score or fake
 JSON changes nothing. Around that, the strongest isolation the machine allows:
 
@@ -36,6 +37,24 @@ NOBODY = 65534
 NO_BWRAP = "AUTOGRADER_NO_BWRAP"  # set to 1 to grade as a machine without bubblewrap would
 INSTALL = ("install bubblewrap (Debian, Ubuntu: apt-get install bubblewrap; Fedora: dnf "
            "install bubblewrap)")
+
+
+# This interpreter, by a path bubblewrap keeps visible: its folder resolved, as sys.prefix is
+# (a course copy under /tmp whose .venv is a symlink to another checkout's, say).
+PYTHON = str(Path(sys.executable).parent.resolve() / Path(sys.executable).name)
+# What every sandboxed process measures under, pyperf's workers included (they inherit these),
+# whoever runs the grader and whatever ran before in the process.
+MEASURED_UNDER = {
+    "PYTHONMALLOC": "pymalloc",  # allocation counts depend on the allocator: fix it
+    "PYTHONHASHSEED": "0",
+    # glibc's mmap threshold, fixed at its starting value (mallopt(3), M_MMAP_THRESHOLD). Left
+    # dynamic, it rises to the largest mapped block freed so far, and whether a freed 1 MiB
+    # frame is reused or given back to the kernel then depends on the process's history: Lab
+    # 1's reference measured 0.18x, 0.33x and 0.76x of the naive codec in three processes.
+    # Fixed, every block of 128 KiB or more is fresh memory from the kernel, as a process's
+    # first large blocks are.
+    "MALLOC_MMAP_THRESHOLD_": "131072",
+}
 
 
 class NotIsolated(Exception):
@@ -121,7 +140,7 @@ def _fails(prefix_for, code):
         if os.geteuid() == 0:
             os.chmod(tmp, 0o777)  # for uid 65534, as in run
         try:
-            done = subprocess.run([*prefix_for(tmp), sys.executable, "-c", code], cwd=tmp,
+            done = subprocess.run([*prefix_for(tmp), PYTHON, "-c", code], cwd=tmp,
                                   env=_environment(tmp), capture_output=True, timeout=30)
         except (OSError, subprocess.SubprocessError) as e:
             return str(e)
@@ -170,11 +189,10 @@ def _bwrap(workdir, hide=(), drop=False):
 
 def _environment(workdir):
     return {
-        "PATH": f"{Path(sys.executable).parent}{os.pathsep}/usr/bin:/bin",
+        "PATH": f"{Path(PYTHON).parent}{os.pathsep}/usr/bin:/bin",
         "HOME": str(workdir),
         "LANG": "C.UTF-8",
-        "PYTHONMALLOC": "pymalloc",  # allocation counts depend on the allocator: fix it
-        "PYTHONHASHSEED": "0",
+        **MEASURED_UNDER,
         "PYTHONDONTWRITEBYTECODE": "1",
         "MPLBACKEND": "Agg",
         # This grader's own harness and pool, wherever it runs from (a copy, another checkout)
@@ -206,7 +224,7 @@ def run(spec, workdir, *, seconds, memory_mib, name, hide=()):
     stderr_path = workdir / f"{name}.stderr"
     with open(stderr_path, "wb") as stderr:  # a file, not a pipe: output cannot fill memory
         proc = subprocess.Popen(
-            [*prefix, sys.executable, "-m", "autograder.harness", str(spec_path)],
+            [*prefix, PYTHON, "-m", "autograder.harness", str(spec_path)],
             cwd=workdir, env=_environment(workdir), stdin=subprocess.DEVNULL,
             stdout=subprocess.DEVNULL, stderr=stderr, start_new_session=True,
             preexec_fn=_limit(memory_mib << 20))

@@ -1,4 +1,5 @@
 import shutil
+import subprocess
 import sys
 from pathlib import Path
 
@@ -50,6 +51,11 @@ def clone(tmp_path):
         ".git", ".venv", "_build", "test-results", "__pycache__", ".hypothesis",
         ".pytest_cache"))
     (copy / ".venv").symlink_to(ROOT / ".venv")
+    # Bring the shared .venv up to date from this repository first: else a `make` in the copy
+    # would reinstall the package from the copy, and this .venv would import pool from a
+    # folder pytest deletes.
+    subprocess.run(["make", "--no-print-directory", ".venv/.ready"], cwd=ROOT, check=True,
+                   capture_output=True)
     return copy
 
 

@@ -15,6 +15,7 @@ import pytest
 import lab_variants
 from autograder import grade as grading
 from autograder import lab as labs
+from autograder import sandbox
 
 ROOT = Path(__file__).resolve().parent.parent
 SOLUTION = ROOT / "labs" / "solutions" / "01-escape" / "escape.ipynb"
@@ -215,6 +216,31 @@ def test_verdicts_are_identical_over_five_gradings(lab, tmp_path):
     for path in (SOLUTION, naive):
         seen = [statuses(grading.grade(lab, path)) for _ in range(5)]
         assert all(s == seen[0] for s in seen), seen
+
+
+# A megabyte made, written through and freed, 50 times: the minor page faults of each.
+FRESH_PAGES = """
+import resource
+block = b"x" * (1 << 20)
+before = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
+for _ in range(50):
+    memoryview(bytearray(1 << 20))[:] = block
+print((resource.getrusage(resource.RUSAGE_SELF).ru_minflt - before) / 50)
+"""
+
+
+@pytest.mark.parametrize("fixed", [True, False], ids=["graded", "glibc-default"])
+def test_a_freed_megabyte_is_fresh_memory_again_in_every_graded_process(fixed):
+    """What a frame costs in Lab 1 depends on whether glibc reuses a freed megabyte or hands it
+    back to the kernel, which by default depends on what the process did before. Every graded
+    process (sandbox.MEASURED_UNDER) gets fresh pages for it every time: 256 faults of 4 KiB
+    per megabyte. By default (the control) only the first one does."""
+    env = {"PATH": "/usr/bin:/bin", "PYTHONMALLOC": "pymalloc",
+           **(sandbox.MEASURED_UNDER if fixed else {})}
+    done = subprocess.run([sys.executable, "-c", FRESH_PAGES], env=env, capture_output=True,
+                          text=True, check=True)
+    faults = float(done.stdout)
+    assert faults >= 200 if fixed else faults < 30, faults
 
 
 def test_a_submission_on_its_threshold_is_borderline_every_time(lab, tmp_path):

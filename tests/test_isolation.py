@@ -57,9 +57,11 @@ def write_class(folder, course, names, trace):
 
 
 def grade(course, folder, out, *flags, env=()):
-    """Grade folder as a class with the copy's own grader (and its pool), in the copy."""
+    """Grade folder as a class with the copy's own grader (and its pool), in the copy, run as
+    a learner runs it: by the copy's .venv, a link to this one under pytest's folder in /tmp,
+    which bubblewrap replaces."""
     return subprocess.run(
-        [sys.executable, "-m", "autograder", "grade", "01-escape", str(folder),
+        [str(course / ".venv" / "bin" / Path(sys.executable).name), "-m", "autograder", "grade", "01-escape", str(folder),
          "--csv", str(out / "grades.csv"), "--json", str(out / "grades.json"), *flags],
         cwd=course, capture_output=True, text=True, timeout=900,
         env={**os.environ, "PYTHONPATH": f"{course}{os.pathsep}{course / 'reference'}",

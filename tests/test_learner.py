@@ -12,7 +12,7 @@ from pathlib import Path
 import nbformat
 from nbclient import NotebookClient
 
-from autograder import notebook, sandbox
+from autograder import notebook
 
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
@@ -49,16 +49,10 @@ def test_answers_survive_make_test_and_make_labs_and_grade_all_grades_what_was_s
     assert "escape.ipynb: left as it is -- it holds answers" in labs.stdout, labs.stdout
     assert mine.read_bytes() == written, "make labs changed the learner's notebook"
 
-    # Graded without bubblewrap: here, after the pytest run above in the same copy, Lab 1's
-    # latency check under bubblewrap measured the reference answers at 0.76x (0.31-0.36x in
-    # every other grading, with bubblewrap or without) -- an open bug of the isolated path.
-    # This test is about the learner's answers and grade --all; tests/test_isolation.py
-    # grades under bubblewrap.
     graded = subprocess.run([sys.executable, "-m", "autograder", "grade", "--all",
                              str(clone / "labs"), "--json", str(clone / "grades.json"),
                              "--summary", str(clone / "summary.md")],
-                            cwd=clone, env={**env, sandbox.NO_BWRAP: "1"}, capture_output=True,
-                            text=True, timeout=600)
+                            cwd=clone, env=env, capture_output=True, text=True, timeout=600)
     assert graded.returncode == 0, graded.stdout[-3000:] + graded.stderr[-3000:]
     assert [r["lab"] for r in json.loads((clone / "grades.json").read_text())] == ["01-escape"]
     assert "not started (no answers yet): 02-local, 03-victim, 04-steal, 05-fallback" in \
