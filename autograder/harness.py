@@ -232,7 +232,12 @@ def latency(spec_path, spec):
     runner.bench_time_func("ratio", time_func)
     if "--worker" not in argv:  # the master: pyperf has written the output file
         with open(spec["results"], "a") as out:
-            out.write(json.dumps({"event": "result", "ok": True}) + "\n")
+            # The CPU time of this process and its workers, for the grader's count of what
+            # other processes used meanwhile (measure.OtherLoad).
+            used = [resource.getrusage(who) for who in (resource.RUSAGE_SELF,
+                                                        resource.RUSAGE_CHILDREN)]
+            cpu = sum(u.ru_utime + u.ru_stime for u in used)
+            out.write(json.dumps({"event": "result", "ok": True, "cpu": cpu}) + "\n")
     return 0
 
 
