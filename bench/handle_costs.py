@@ -1,7 +1,8 @@
 """What a pure-Python handle's get+put costs, piece by piece, against the floor (g(); h(x)).
 
 Pool.pin()'s Handle as it is, then the same fast path with one piece taken away at a time:
-the demotion check, one or both counters, the hop from the handle to its Local. Each
+the demotion check, one or both counters, the hop from the handle to its Local -- and one
+piece added: the fast path in functions Pool and the handle could share. Each
 variant serves a warm private slot only (no slow path), which is all a steady-state get+put
 does. Everything runs in one process, interleaved, best of ROUNDS: compare the ratios, not
 the nanoseconds.
@@ -65,6 +66,44 @@ def variant(hop, check, counts):
     return type("Variant", (Slot,), {"__slots__": (), **methods})()
 
 
+def take_private(local):
+    """The private-slot half of a get, as a function Pool.get and Handle.get could share."""
+    x = local.private
+    if x is not None:
+        local.private = None
+        next(local.private_hits)
+    return x
+
+
+def keep(local, x):
+    """A put's fast path, as a function Pool.put and Handle.put could share."""
+    next(local.puts)
+    if local.private is None:
+        local.private = x
+    else:
+        local.shared.append(x)
+
+
+class Helper(Slot):
+    """Pool.pin()'s Handle with its fast path in the shared functions above: one call more."""
+
+    __slots__ = ()
+
+    def get(self):
+        local = self._local
+        if local.demoted:
+            return None
+        return take_private(local)
+
+    def put(self, x):
+        if x is None:
+            return
+        local = self._local
+        if local.demoted:
+            return
+        keep(local, x)
+
+
 def pairs(c):
     def run():
         for _ in itertools.repeat(None, N):
@@ -84,8 +123,10 @@ def main(rounds):
     contenders = {
         "Pool.pin() Handle": p.pin(),
         "hop, demoted check, 2 counters": variant(True, True, 2),
+        "the same, through shared helpers": Helper(),
         "hop, no check, 2 counters": variant(True, False, 2),
         "hop, demoted check, 1 counter": variant(True, True, 1),
+        "hop, no check, 1 counter": variant(True, False, 1),
         "hop, no check, no counter": variant(True, False, 0),
         "own slot, no check, 2 counters": variant(False, False, 2),
         "own slot, no check, 1 counter": variant(False, False, 1),
