@@ -158,7 +158,7 @@ def latency(check, lab, program, workdir):
     halfwidth = (high - low) / 2 / ratio if ratio > 0 else float("inf")
     if busy is not None and busy > BUSY * os.cpu_count() and score < check.points:
         status = "noisy"
-        detail += (" -- more than a quarter of this machine was busy with other work, which "
+        detail += (f" -- more than {BUSY:.0%} of this machine was busy with other work, which "
                    "moves ratios like this one: not decided, not passed -- grade again on a "
                    "quieter machine")
     elif high < full_at:

@@ -4,8 +4,11 @@ Every figure in the book is computed by these when the book builds, on the reade
 """
 
 import itertools
+import json
 import os
 import statistics
+import subprocess
+import sys
 import tempfile
 import time
 from collections import defaultdict
@@ -99,10 +102,6 @@ print(json.dumps(out))
 def fill_costs(sizes):
     """{allocator: {size: (ns, page faults)}} per buffer made, filled and freed, each
     allocator setting (ALLOCATORS) measured in a fresh Python process of its own."""
-    import json
-    import subprocess
-    import sys
-
     out = {}
     for label, setting in ALLOCATORS.items():
         env = {k: v for k, v in os.environ.items() if not k.startswith("MALLOC_")}
@@ -191,8 +190,6 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 def free_threaded_python():
     """A free-threaded interpreter already on this machine (FT_PYTHON, or the one
     `make test-ft` builds), or None -- the book never builds one."""
-    import subprocess
-
     found = subprocess.run([os.path.join(ROOT, "tools", "free-threaded-python"), "--no-build"],
                            capture_output=True, text=True)
     return found.stdout.strip() if found.returncode == 0 else None
@@ -200,10 +197,6 @@ def free_threaded_python():
 
 def scaling(python):
     """bench/scaling.py run by `python` (GIL build or free-threaded): its rows, as a dict."""
-    import json
-    import subprocess
-    import sys
-
     with tempfile.TemporaryDirectory() as tmp:
         out = os.path.join(tmp, "scaling.json")
         env = {**os.environ, "PYTHONPATH": os.path.join(ROOT, "reference")}

@@ -61,8 +61,8 @@ def grade(course, folder, out, *flags, env=()):
     a learner runs it: by the copy's .venv, a link to this one under pytest's folder in /tmp,
     which bubblewrap replaces."""
     return subprocess.run(
-        [str(course / ".venv" / "bin" / Path(sys.executable).name), "-m", "autograder", "grade", "01-escape", str(folder),
-         "--csv", str(out / "grades.csv"), "--json", str(out / "grades.json"), *flags],
+        [str(course / ".venv" / "bin" / Path(sys.executable).name), "-m", "autograder",
+         "grade", "01-escape", str(folder), "--csv", str(out / "grades.csv"), "--json", str(out / "grades.json"), *flags],
         cwd=course, capture_output=True, text=True, timeout=900,
         env={**os.environ, "PYTHONPATH": f"{course}{os.pathsep}{course / 'reference'}",
              "PYTHONDONTWRITEBYTECODE": "1", **dict(env)})
