@@ -39,10 +39,6 @@ def solution(lab):
     return labs.SOURCES / lab.id / lab.notebook
 
 
-def stub(lab):
-    return labs.SOURCES.parent / lab.id / lab.notebook
-
-
 def variant(source, path, answers):
     """source (a lab notebook) with some answer cells replaced, written to path."""
     nb = nbformat.read(source, as_version=4)

@@ -59,6 +59,19 @@ def clone(tmp_path):
     return copy
 
 
+@pytest.fixture(scope="session")
+def handed_out(tmp_path_factory):
+    """The labs folder as `make labs` hands it out, generated from labs/solutions into a
+    scratch folder -- not labs/ itself, whose notebooks may hold a learner's answers."""
+    from autograder import release
+
+    labs = tmp_path_factory.mktemp("handed-out") / "labs"
+    shutil.copytree(ROOT / "labs" / "solutions", labs / "solutions")
+    shutil.copy(ROOT / "labs" / "nbgrader_config.py", labs)
+    release.release(labs, say=lambda message: None)
+    return labs
+
+
 def in_thread(fn, *args):
     """Run fn(*args) on a new thread and return its result."""
     import threading

@@ -19,7 +19,6 @@ from autograder import sandbox
 
 ROOT = Path(__file__).resolve().parent.parent
 SOLUTION = ROOT / "labs" / "solutions" / "01-escape" / "escape.ipynb"
-STUDENT = ROOT / "labs" / "01-escape" / "escape.ipynb"
 NAIVE = lab_variants.variants("01-escape")[0]["answers"]  # the codec the lab starts from
 
 
@@ -191,13 +190,13 @@ def test_hidden_tests_can_come_from_another_folder(lab, tmp_path):
     assert "a stricter hidden test" in checks["test_encode"]["detail"]
 
 
-def test_a_folder_grades_a_class_into_a_csv_and_a_gradebook(tmp_path):
+def test_a_folder_grades_a_class_into_a_csv_and_a_gradebook(tmp_path, handed_out):
     from nbgrader.api import Gradebook
 
     folder = tmp_path / "class"
     folder.mkdir()
     shutil.copy(SOLUTION, folder / "alice.ipynb")
-    shutil.copy(STUDENT, folder / "bob.ipynb")
+    shutil.copy(handed_out / "01-escape" / "escape.ipynb", folder / "bob.ipynb")
     (folder / "carol.ipynb").write_text("{ not json")
     run = cli("grade", "01-escape", folder, "--gradebook", tmp_path / "gradebook.db")
     assert run.returncode == 1, run.stderr

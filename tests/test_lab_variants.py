@@ -41,9 +41,10 @@ def test_the_solution_scores_full_marks_within_a_minute(lab_id, tmp_path):
 
 
 @pytest.mark.parametrize("lab_id", LABS)
-def test_the_unmodified_student_notebook_scores_zero_saying_not_implemented(lab_id, tmp_path):
+def test_the_unmodified_student_notebook_scores_zero_saying_not_implemented(lab_id, tmp_path,
+                                                                            handed_out):
     lab = labs.load(lab_id)
-    run = cli("grade", lab_id, lab_variants.stub(lab), "--json", tmp_path / "r.json")
+    run = cli("grade", lab_id, handed_out / lab_id / lab.notebook, "--json", tmp_path / "r.json")
     assert run.returncode == 1, run.stdout + run.stderr
     result = json.loads((tmp_path / "r.json").read_text())
     assert result["score"] == 0

@@ -79,21 +79,21 @@ def test_the_grading_cell_shows_full_marks_for_the_solution(tmp_path):
     assert "<table>" in shown and "Grading the saved file escape.ipynb" in shown
 
 
-def test_the_grading_cell_shows_the_hints_for_the_stub(tmp_path):
+def test_the_grading_cell_shows_the_hints_for_the_stub(tmp_path, handed_out):
     lab = tmp_path / "01-escape"
-    shutil.copytree(ROOT / "labs" / "01-escape", lab)
+    shutil.copytree(handed_out / "01-escape", lab)
     shown = run_notebook(lab / "escape.ipynb")
     assert "NOT PASSED" in shown and "<i>hint:</i>" in shown, shown[-3000:]
     assert "not implemented: send_all still raises NotImplementedError" in shown
 
 
-def test_an_answer_run_but_not_saved_is_pointed_out(tmp_path, monkeypatch):
+def test_an_answer_run_but_not_saved_is_pointed_out(tmp_path, monkeypatch, handed_out):
     import IPython
 
     from autograder import jupyter
 
     saved = tmp_path / "escape.ipynb"
-    shutil.copy(ROOT / "labs" / "01-escape" / "escape.ipynb", saved)
+    shutil.copy(handed_out / "01-escape" / "escape.ipynb", saved)
     stubs = notebook.solutions(nbformat.read(saved, as_version=4))
     ran = {"In": ["", "import pool", stubs["encode"],  # run as saved
                   stubs["send_all"].replace("raise NotImplementedError()", "pass")]}  # not saved
