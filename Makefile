@@ -9,11 +9,12 @@ BENCH_READY := $(VENV)/.bench-ready
 # nbgrader shells out to alembic, and jupyter-book to jupyter: the venv's bin/ comes first.
 export PATH := $(abspath $(BIN)):$(PATH)
 
-.PHONY: help book test test-ft bench lab grade grade-all labs clean distclean
+.PHONY: help book test test-313 test-ft bench lab grade grade-all labs clean distclean
 
 help:
 	@echo "make book    build the website into book/_build/html"
 	@echo "make test    run every test"
+	@echo "make test-313 run every test on CPython 3.13 (with the GIL) as well, in .venv-313"
 	@echo "make test-ft run the reference library's tests on free-threaded Python 3.13t, GIL off"
 	@echo "make bench   run the pyperf benchmarks into bench/results"
 	@echo "make lab     open the labs in JupyterLab"
@@ -50,13 +51,19 @@ book: $(READY) book/_build/.code-stamp
 test: $(READY)
 	$(BIN)/python -m pytest
 
+# Every test on CPython 3.13 with the GIL, the newest Python the course is tested on (Debian
+# 13's python3), in a venv of its own: PY313=... names one, else tools/python3.13 builds one
+# (once, cached in ~/.cache).
+test-313:
+	@py=$$(tools/python3.13) && $(MAKE) --no-print-directory test VENV=.venv-313 PYTHON=$$py
+
 # The reference library's tests on a free-threaded CPython, with the GIL off: FT_PYTHON=...
-# names one, else tools/free-threaded-python builds one (once, cached in ~/.cache).
+# names one, else tools/python3.13 --free-threaded builds one (once, cached in ~/.cache).
 FT_VENV  := .venv-ft
 FT_TESTS := tests/test_pool.py tests/test_stress.py tests/test_steal.py tests/test_buffers.py \
             tests/test_escape.py tests/test_fallback.py
 $(FT_VENV)/.ready: requirements-ft.txt
-	@ft=$$(tools/free-threaded-python) && rm -rf $(FT_VENV) && echo "creating $(FT_VENV) with $$ft" && \
+	@ft=$$(tools/python3.13 --free-threaded) && rm -rf $(FT_VENV) && echo "creating $(FT_VENV) with $$ft" && \
 		$$ft -m venv $(FT_VENV)
 	$(FT_VENV)/bin/python -m pip install --quiet --disable-pip-version-check -r requirements-ft.txt
 	@touch $@
@@ -72,7 +79,7 @@ bench: $(BENCH_READY)
 	$(BIN)/python bench/timing.py --quiet -o bench/results/timing.json
 	$(BIN)/python bench/scaling.py --json bench/results/scaling-gil.json
 	@rm -f bench/results/scaling-ft.json
-	@if ft=$$(tools/free-threaded-python --no-build); then \
+	@if ft=$$(tools/python3.13 --free-threaded --no-build); then \
 		PYTHONPATH=reference $$ft -X gil=0 bench/scaling.py --json bench/results/scaling-ft.json; fi
 	$(BIN)/python bench/report.py
 	@echo "Results: bench/results/README.md"
@@ -97,5 +104,5 @@ clean:
 	find . -name __pycache__ -not -path './$(VENV)/*' -prune -exec rm -rf {} +
 
 distclean: clean
-	rm -rf $(VENV) $(FT_VENV) build
+	rm -rf $(VENV) .venv-313 $(FT_VENV) build
 	rm -f reference/pool/*.so

@@ -7,7 +7,7 @@ here, with the check's own parameters. No code here knows any particular lab.
 import os
 from dataclasses import dataclass
 
-from . import measure, sandbox
+from . import instruments, measure, sandbox
 
 PASSING = ("pass", "borderline", "info")
 # Beyond this share of the CPUs kept busy by other processes, a latency short of full points
@@ -20,7 +20,8 @@ BUSY = 0.25
 class Result:
     check: object  # lab.Check
     # "pass", "fail", "borderline" (a latency whose threshold lies within its measurement's
-    # uncertainty: passed), "noisy" (a latency too noisy to decide: not passed, scored anyway)
+    # uncertainty: passed), "noisy" (a latency too noisy to decide: not passed, scored anyway),
+    # "unmeasured" (the grader's instrument reads wrong on this Python: not judged, no points)
     # or "info" (a number reported, not judged)
     status: str
     score: float
@@ -32,6 +33,11 @@ class Result:
     @property
     def passed(self):
         return self.status in PASSING
+
+    @property
+    def needs_hint(self):
+        """A check the code failed: not one the grader could not measure here."""
+        return not self.passed and self.status != "unmeasured"
 
 
 def spec(lab, program, task):
@@ -72,8 +78,9 @@ def allocations(check, lab, program, workdir):
     p = check.params
     capture = workdir / f"{check.id}.memray"
     observer = p.get("exclude_memray_effect", False)
+    min_block = p.get("min_block", 1)
     task = {"kind": "allocations", "workload": p["workload"], "capture": str(capture),
-            "native_traces": observer}
+            "native_traces": observer, "min_block": min_block}
     outcome = run_sandboxed(lab, program, task, workdir, check.id)
     why = failure(outcome)
     unit = p.get("unit", "message")
@@ -81,8 +88,11 @@ def allocations(check, lab, program, workdir):
     if why or not capture.exists():
         return Result(check, "fail", 0, "not measured", threshold, "",
                       why or "no memray capture was written")
+    off = instruments.allocation_probes_off(outcome.result["probes"], min_block, observer)
+    if off:
+        return unmeasured(check, threshold, f"cannot count allocations on this Python "
+                          f"({outcome.result['python']}): {'; '.join(off)}")
     units = outcome.result["units"]
-    min_block = p.get("min_block", 1)
     count, sites = measure.count_allocations(capture, min_block, exclude_observer=observer)
     per = count / units
     ok = per <= p["max"]
@@ -97,6 +107,13 @@ def allocations(check, lab, program, workdir):
     return Result(check, "pass" if ok else "fail", check.points if ok else 0,
                   f"{per:.3f} per {unit}", threshold,
                   f"{abs(p['max'] - per):.3f} {'under' if ok else 'over'}", detail)
+
+
+def unmeasured(check, threshold, why):
+    """The grader's own instrument reads wrong on this interpreter: no verdict, no points."""
+    return Result(check, "unmeasured", 0, "not measured", threshold, "",
+                  why + " -- not judged, and not held against your code (the README's "
+                  "\"Python versions\" says what each Python measures)")
 
 
 def _site(n, where, program):
@@ -121,15 +138,29 @@ def latency(check, lab, program, workdir):
     with points from the median as always -- so a submission sitting on a threshold gets the
     same verdict every time instead of a coin flip. An interval wider than max_halfwidth of
     the ratio cannot decide anything: "noisy", not passed, grade again on a quieter machine.
+
+    A check whose baseline shows its effect only on some interpreters (a lock that convoys)
+    names a probe: a workload that measures the baseline alone, in the same process as the
+    first run, and the least value at which the comparison means what the check says.
+    Below it the check is "unmeasured", saying why.
     """
     p = check.params
     full_at, zero_at = p["full_at"], p["zero_at"]
     resolution, max_halfwidth = p.get("resolution", 0.05), p.get("max_halfwidth", 0.15)
     threshold = f"<= {full_at:g} (0 points at {zero_at:g})"
-    why = failure(run_sandboxed(lab, program, {"kind": "smoke", "workload": p["workload"]},
-                                workdir, f"{check.id}-smoke"))
+    probe = p.get("probe")
+    smoke = {"kind": "smoke", "workload": p["workload"], "probe": probe and probe["workload"]}
+    outcome = run_sandboxed(lab, program, smoke, workdir, f"{check.id}-smoke")
+    why = failure(outcome)
     if why:
         return Result(check, "fail", 0, "not measured", threshold, "", why)
+    if probe and outcome.result["probe"]["value"] < probe["min"]:
+        got = outcome.result["probe"]
+        return unmeasured(check, threshold, (
+            f"cannot measure this on this Python ({outcome.result['python']}): the baseline "
+            f"does not show what this check compares against -- {probe['what']} measured "
+            f"{got['value']:.2f}x where this check needs {probe['min']:g}x or more "
+            f"({got['detail']}). {probe['why']}"))
     values, rounds, others = [], p.get("rounds", 3), measure.OtherLoad()
     for attempt in range(rounds):
         output = workdir / f"{check.id}.pyperf-{attempt}.json"

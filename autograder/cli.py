@@ -4,7 +4,9 @@ release [LAB ...]
 Exit status of grade: 0 when the lab passes (every autograded check), 1 when it does not,
 2 when the submission cannot be graded at all (not a notebook, a missing function, a wrong
 signature), the lab does not exist, or grading stopped (a submission changed the course's
-files; --require-isolation without bubblewrap) -- with a message that says what to do.
+files; --require-isolation without bubblewrap; --require-measurement and a check the grader
+could not measure on this Python) -- with a message that says what to do -- and 3 when
+nothing failed but some check could not be measured on this Python (not decided).
 """
 
 import argparse
@@ -17,7 +19,25 @@ from . import grade as grading
 from . import lab as labs
 from . import notebook, release, report, sandbox
 
-PASSED, NOT_PASSED, BROKEN = 0, 1, 2
+PASSED, NOT_PASSED, BROKEN, NOT_DECIDED = 0, 1, 2, 3
+
+
+class Unmeasurable(Exception):
+    """--require-measurement, and the grader's instruments read wrong on this Python."""
+
+
+def exit_status(reports, require_measurement=False):
+    """The exit status of graded reports (None: a submission that could not be graded)."""
+    if any(r is None for r in reports):
+        return NOT_PASSED
+    unmeasured = [(r, c) for r in reports for c in r.unmeasured]
+    if unmeasured and require_measurement:
+        r, c = unmeasured[0]
+        raise Unmeasurable(f"{r.submission}: {c.check.name}: {c.detail} (--require-measurement)")
+    if all(r.passed for r in reports):
+        return PASSED
+    return NOT_DECIDED if all(r.verdict == "NOT DECIDED" or r.passed for r in reports) \
+        else NOT_PASSED
 
 
 def main(argv=None):
@@ -50,6 +70,10 @@ def main(argv=None):
                    "gradebook (a SQLite file or URL)")
     g.add_argument("--jobs", type=int, default=min(2, os.cpu_count() or 1),
                    help="sandboxed runs at once, latency excepted (default: %(default)s)")
+    g.add_argument("--require-measurement", action="store_true",
+                   help="refuse a grade (exit 2) when the grader's own probes show that it "
+                   "cannot measure some check on this Python, instead of leaving that check "
+                   "not decided (exit 3)")
     g.add_argument("--require-isolation", action="store_true",
                    help="refuse to grade unless bubblewrap isolates every run (read-only "
                    "filesystem, class and test folders hidden); without it, only the network is")
@@ -66,7 +90,7 @@ def main(argv=None):
     args = parser.parse_args(argv)
     try:
         return command(parser, args)
-    except (sandbox.NotIsolated, sandbox.Tampered) as e:
+    except (sandbox.NotIsolated, sandbox.Tampered, Unmeasurable) as e:
         print(f"error: {e}", file=sys.stderr)
         return BROKEN
 
@@ -151,7 +175,7 @@ def grade_one(lab, args):
     if args.gradebook:
         report.write_gradebook(args.gradebook, lab, [(_student(lab, args.submission),
                                                       result, None)])
-    return PASSED if result.passed else NOT_PASSED
+    return exit_status([result], args.require_measurement)
 
 
 def grade_all(args):
@@ -188,7 +212,7 @@ def grade_all(args):
     if args.summary:
         with open(args.summary, "a") as f:
             f.write(report.markdown(graded, not_started, broken))
-    return PASSED if all(r.passed for r in graded) and not broken else NOT_PASSED
+    return exit_status([*graded, *[None for _ in broken]], args.require_measurement)
 
 
 def _student(lab, path):
@@ -217,7 +241,7 @@ def grade_folder(lab, args):
     rows = [(_student(lab, path), rep, err) for path, rep, err in graded]
     for student, rep, err in rows:
         status = err and f"cannot grade: {err}" or \
-            f"{rep.score:g}/{lab.points:g} {'passed' if rep.passed else 'not passed'}"
+            f"{rep.score:g}/{lab.points:g} {rep.verdict.lower()}"
         print(f"{student}: {status}")
     out = args.csv or args.submission / f"grades-{lab.id}.csv"
     report.write_csv(out, lab, rows)
@@ -227,4 +251,4 @@ def grade_folder(lab, args):
                                       for s, r, e in rows])
     if args.gradebook:
         report.write_gradebook(args.gradebook, lab, rows)
-    return PASSED if all(r and r.passed for _, r, _ in rows) else NOT_PASSED
+    return exit_status([r for _, r, _ in rows], args.require_measurement)

@@ -32,6 +32,20 @@ class Report:
     def passed(self):
         return all(r.passed for r in self.results)
 
+    @property
+    def unmeasured(self):
+        """The checks the grader's instruments could not measure on this Python."""
+        return [r for r in self.results if r.status == "unmeasured"]
+
+    @property
+    def verdict(self):
+        """PASSED; NOT DECIDED when every check not passed is one the grader could not
+        measure here; else NOT PASSED."""
+        if self.passed:
+            return "PASSED"
+        undecided = all(r.passed or r.status == "unmeasured" for r in self.results)
+        return "NOT DECIDED" if undecided else "NOT PASSED"
+
 
 def quiet(message):
     pass

@@ -12,6 +12,7 @@ import json
 import linecache
 import numbers
 import os
+import platform
 import resource
 import sys
 import threading
@@ -149,10 +150,14 @@ def functional(ns, task, spec):
 
 
 def smoke(ns, task, spec):
-    """Run the candidate of a latency workload once, so that its errors read well."""
+    """Run the candidate of a latency workload once, so that its errors read well; and the
+    check's probe of its baseline, if it has one: {"value": number, "detail": text}."""
     baseline, candidate = workload(spec, task["workload"])(ns)
     candidate()
-    return {"ok": True}
+    result = {"ok": True, "python": python_version()}
+    if task.get("probe"):  # does the baseline show, on this Python, what the check compares?
+        result["probe"] = workload(spec, task["probe"])(ns)
+    return result
 
 
 def workload(spec, name):
@@ -166,14 +171,26 @@ def allocations(ns, task, spec):
     import memray
 
     import pool
+    from autograder import instruments
 
+    native = task.get("native_traces", False)
+    # First the probes of known count, tracked as the workload is: the grader reads them
+    # before it trusts the workload's count (instruments.py).
+    probes = instruments.run_allocation_probes(task["capture"], task["min_block"], native)
     run, units = workload(spec, task["workload"])(ns)
     # A collection mid-measurement would empty the pools and count against the submission.
     pool.configure(generations=(), interval=1e9)
-    with memray.Tracker(task["capture"], trace_python_allocators=True,
-                        native_traces=task.get("native_traces", False)):
+    with memray.Tracker(task["capture"], trace_python_allocators=True, native_traces=native):
         run()
-    return {"ok": True, "units": units}
+    return {"ok": True, "units": units, "probes": probes, "python": python_version()}
+
+
+def python_version():
+    """'3.13.5', or '3.13.5 (free-threaded)': the interpreter a measurement depends on."""
+    import sysconfig
+
+    free = sysconfig.get_config_var("Py_GIL_DISABLED")
+    return platform.python_version() + (" (free-threaded)" if free else "")
 
 
 def metrics(ns, task, spec):

@@ -85,8 +85,7 @@ class Graded:
         lines = [f"{c['status'].upper():10s} {c['name']}: {c['measured']} ({c['score']:g}/"
                  f"{c['points']:g})" + (f" -- hint: {c['hint']}" if c["hint"] else "")
                  for c in r["checks"]]
-        lines.append(f"Score {r['score']:g}/{r['max_score']:g} -- "
-                     f"{'PASSED' if r['passed'] else 'NOT PASSED'}")
+        lines.append(f"Score {r['score']:g}/{r['max_score']:g} -- {r['verdict']}")
         return "\n".join(filter(None, [self._warning(), *lines]))
 
     def _repr_html_(self):
@@ -96,7 +95,8 @@ class Graded:
         if self.report is None:
             return head + f"<p><b>Not graded:</b> {e(self.error)}</p>"
         r = self.report
-        colour = {"pass": "#1a7f37", "info": "#555", "borderline": "#9a6700"}
+        colour = {"pass": "#1a7f37", "info": "#555", "borderline": "#9a6700",
+                  "unmeasured": "#9a6700"}
         rows = "".join(
             f"<tr><td style='color:{colour.get(c['status'], '#cf222e')}'><b>"
             f"{e(c['status'].upper())}</b></td><td>{e(c['name'])}</td><td>{e(c['measured'])}"
@@ -106,7 +106,7 @@ class Graded:
             f"<li><b>{e(c['name'])}</b>: {e(c['detail'])}"
             + (f"<br><i>hint:</i> {e(c['hint'])}" if c["hint"] else "") + "</li>"
             for c in r["checks"] if c["hint"] or c["detail"] and c["kind"] != "functional")
-        verdict = "PASSED" if r["passed"] else "NOT PASSED"
+        verdict = r["verdict"]
         return (f"{head}<table><tr><th></th><th>check</th><th>measured</th><th>threshold</th>"
                 f"<th>margin</th><th>points</th></tr>{rows}</table>"
                 f"<p><b>Score {r['score']:g}/{r['max_score']:g} -- {verdict}</b> "

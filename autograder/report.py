@@ -8,7 +8,7 @@ import sys
 import xml.etree.ElementTree as ET
 
 MARK = {"pass": "PASS", "fail": "FAIL", "borderline": "BORDERLINE", "noisy": "NOISY",
-        "info": "INFO"}
+        "unmeasured": "UNMEASURED", "info": "INFO"}
 
 
 def _points(x):
@@ -26,8 +26,7 @@ def table(report):
         lines.append("  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip())
     lines.append("")
     passing = sum(r.passed for r in report.results)
-    verdict = "PASSED" if report.passed else "NOT PASSED"
-    lines.append(f"Score {_points(report.score)}/{_points(report.lab.points)} -- {verdict} "
+    lines.append(f"Score {_points(report.score)}/{_points(report.lab.points)} -- {report.verdict} "
                  f"({passing} of {len(report.results)} checks pass; the written answer is "
                  "graded by hand)")
     lines.append(f"Graded in {report.seconds:.1f} s; isolation: {report.isolation}")
@@ -36,7 +35,7 @@ def table(report):
         lines.append("")
     for r in notes:
         lines.append(f"* {r.check.name}: {r.detail}")
-        if not r.passed and r.check.hint:
+        if r.needs_hint and r.check.hint:
             lines.append(f"  hint: {r.check.hint}")
     return "\n".join(lines)
 
@@ -45,11 +44,12 @@ def to_dict(report):
     return {
         "lab": report.lab.id, "submission": str(report.submission),
         "score": report.score, "max_score": report.lab.points, "passed": report.passed,
+        "verdict": report.verdict,
         "seconds": round(report.seconds, 2), "isolation": report.isolation,
         "checks": [{"id": r.check.id, "name": r.check.name, "kind": r.check.kind,
                     "status": r.status, "score": r.score, "points": r.check.points,
                     "measured": r.measured, "threshold": r.threshold, "margin": r.margin,
-                    "detail": r.detail, "hint": "" if r.passed else r.check.hint}
+                    "detail": r.detail, "hint": r.check.hint if r.needs_hint else ""}
                    for r in report.results],
     }
 
@@ -69,7 +69,7 @@ def junit(*reports):
                 ET.SubElement(case, "system-out").text = summary
             else:
                 failure = ET.SubElement(case, "failure", message=f"{r.status}: {r.detail}"[:500])
-                failure.text = f"{summary}\nhint: {r.check.hint}"
+                failure.text = summary + (f"\nhint: {r.check.hint}" if r.needs_hint else "")
     ET.indent(root)
     return ET.tostring(root, encoding="unicode", xml_declaration=True)
 
@@ -82,7 +82,7 @@ def markdown(reports, not_started=(), broken=()):
     lines = ["## Lab grades", "", "| lab | score | verdict |", "|---|---|---|"]
     for r in reports:
         lines.append(f"| {r.lab.id} | {_points(r.score)}/{_points(r.lab.points)} | "
-                     f"{'passed' if r.passed else '**not passed**'} |")
+                     f"{'passed' if r.passed else '**' + r.verdict.lower() + '**'} |")
     lines += [f"| {lab_id} | -- | cannot grade: {cell(error)} |" for lab_id, error in broken]
     lines += [f"| {lab_id} | -- | not started |" for lab_id in not_started]
     for r in reports:
@@ -92,7 +92,7 @@ def markdown(reports, not_started=(), broken=()):
                   f"{cell(x.threshold)} | {_points(x.score)}/{_points(x.check.points)} |"
                   for x in r.results]
         hints = [f"- {cell(x.check.name)}: {cell(x.check.hint)}" for x in r.results
-                 if not x.passed and x.check.hint]
+                 if x.needs_hint and x.check.hint]
         lines += ["", *hints] if hints else []
     return "\n".join(lines) + "\n"
 
@@ -106,7 +106,7 @@ def gradescope(report):
                    "status": "passed" if r.passed else "failed",
                    "output": "\n".join(filter(None, [
                        f"measured {r.measured}, threshold {r.threshold}", r.detail,
-                       "" if r.passed else f"hint: {r.check.hint}"]))}
+                       f"hint: {r.check.hint}" if r.needs_hint else ""]))}
                   for r in report.results],
     }
 
@@ -118,7 +118,8 @@ def write_json(path, data):
 
 
 def write_csv(path, lab, graded):
-    """One row per student: total, verdict, and each check's points (or why it is missing)."""
+    """One row per student: total, verdict, and each check's points (or why it is missing:
+    "not measured" where the grader's instruments could not measure that check here)."""
     with open(path, "w", newline="") as f:
         out = csv.writer(f)
         out.writerow(["student", "score", "max_score", "passed", "error",
@@ -129,7 +130,9 @@ def write_csv(path, lab, graded):
                               *([""] * len(lab.checks))])
             else:
                 out.writerow([student, _points(report.score), _points(lab.points),
-                              report.passed, "", *(_points(r.score) for r in report.results)])
+                              report.passed, "", *("not measured" if r.status == "unmeasured"
+                                                   else _points(r.score)
+                                                   for r in report.results)])
 
 
 def write_gradebook(url, lab, graded):

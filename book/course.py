@@ -190,7 +190,8 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 def free_threaded_python():
     """A free-threaded interpreter already on this machine (FT_PYTHON, or the one
     `make test-ft` builds), or None -- the book never builds one."""
-    found = subprocess.run([os.path.join(ROOT, "tools", "free-threaded-python"), "--no-build"],
+    found = subprocess.run([os.path.join(ROOT, "tools", "python3.13"), "--free-threaded",
+                            "--no-build"],
                            capture_output=True, text=True)
     return found.stdout.strip() if found.returncode == 0 else None
 

@@ -45,17 +45,19 @@ def quiet():
 
 @pytest.fixture
 def clone(tmp_path):
-    """A copy of the course as a learner has it, sharing this environment's .venv."""
+    """A copy of the course as a learner has it, whose .venv is the one running the tests
+    (.venv, or .venv-313 under `make test-313`)."""
     copy = tmp_path / "course"
     shutil.copytree(ROOT, copy, ignore=shutil.ignore_patterns(
-        ".git", ".venv", "_build", "test-results", "__pycache__", ".hypothesis",
+        ".git", ".venv*", "_build", "test-results", "__pycache__", ".hypothesis",
         ".pytest_cache"))
-    (copy / ".venv").symlink_to(ROOT / ".venv")
-    # Bring the shared .venv up to date from this repository first: else a `make` in the copy
-    # would reinstall the package from the copy, and this .venv would import pool from a
+    venv = Path(sys.prefix)
+    (copy / ".venv").symlink_to(venv)
+    # Bring the shared venv up to date from this repository first: else a `make` in the copy
+    # would reinstall the package from the copy, and this venv would import pool from a
     # folder pytest deletes.
-    subprocess.run(["make", "--no-print-directory", ".venv/.ready"], cwd=ROOT, check=True,
-                   capture_output=True)
+    subprocess.run(["make", "--no-print-directory", f"VENV={venv}", f"{venv}/.ready"],
+                   cwd=ROOT, check=True, capture_output=True)
     return copy
 
 

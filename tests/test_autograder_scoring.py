@@ -45,15 +45,17 @@ def latency_check():
     return lab, next(c for c in lab.checks if c.kind == "latency")
 
 
-def measured(monkeypatch, tmp_path, rounds):
-    """Make the latency check see these pyperf rounds (each a list of values)."""
+def measured(monkeypatch, tmp_path, rounds, smoke=()):
+    """Make the latency check see these pyperf rounds (each a list of values), and its smoke
+    run report smoke's fields."""
     attempts = []
 
     def fake_run(lab, program, task, workdir, name, seconds=None):
         if task["kind"] == "latency":
             attempts.append(task)
             (tmp_path / task["output"].split("/")[-1]).write_text("{}")
-        return sandbox.Outcome(records=[{"event": "result", "ok": True}])
+        fields = dict(smoke) if task["kind"] == "smoke" else {}
+        return sandbox.Outcome(records=[{"event": "result", "ok": True, **fields}])
 
     monkeypatch.setattr(checks, "run_sandboxed", fake_run)
     given = iter(rounds)
@@ -194,3 +196,19 @@ def test_a_number_the_workload_did_not_report_is_the_labs_fault(monkeypatch, tmp
     reported(monkeypatch, {"other": 1})
     result = checks.metrics(metric_check({"news": {"max": 1}}), any_lab, [], tmp_path)
     assert result.status == "fail" and "tell the instructor" in result.detail
+
+
+@pytest.mark.parametrize("convoy, status", [(1.2, "unmeasured"), (11.0, "pass")])
+def test_a_latency_whose_baseline_does_not_show_its_effect_is_unmeasured(monkeypatch, tmp_path,
+                                                                         convoy, status):
+    """Lab 2's check first asks whether its locked baseline convoys on this Python; where it
+    does not, the ratio would judge nothing the check exists for: no verdict, no points."""
+    lab = labs.load("02-local")
+    check = next(c for c in lab.checks if c.kind == "latency")
+    measured(monkeypatch, tmp_path, [spread(0.1)],
+             smoke={"probe": {"value": convoy, "detail": "LockedPool: ..."}, "python": "3.x"})
+    result = checks.latency(check, lab, [], tmp_path)
+    assert (result.status, result.passed) == (status, status == "pass")
+    assert result.score == (0 if status == "unmeasured" else check.points)
+    assert ("cannot measure this on this Python (3.x)" in result.detail) == (status != "pass")
+    assert result.needs_hint is False

@@ -126,7 +126,7 @@ def site(tmp_path_factory):
     """The book built from a copy of the repository, as `make book` builds it: its HTML."""
     copy = tmp_path_factory.mktemp("site") / "repo"
     shutil.copytree(ROOT, copy, ignore=shutil.ignore_patterns(
-        ".git", ".venv", "_build", "test-results", "__pycache__", ".hypothesis",
+        ".git", ".venv*", "_build", "test-results", "__pycache__", ".hypothesis",
         ".pytest_cache"))
     book = copy / "book"
     jb = Path(sys.executable).parent / "jupyter-book"

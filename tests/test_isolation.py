@@ -68,6 +68,12 @@ def grade(course, folder, out, *flags, env=()):
              "PYTHONDONTWRITEBYTECODE": "1", **dict(env)})
 
 
+# Without bubblewrap, as the grader's own user: whether a run could drop to uid 65534 instead
+# depends on where this Python is installed (not under a private /root), and these tests show
+# what the batch's seal does when nothing else stops a write.
+WITHOUT_BWRAP = {sandbox.NO_BWRAP: "1", sandbox.NO_DROP: "1"}
+
+
 def snapshot(top):
     """{path: bytes} of every file under top (the shared .venv is a link: not followed)."""
     return {path: path.read_bytes() for path in Path(top).rglob("*")
@@ -128,7 +134,7 @@ def test_without_bubblewrap_the_batch_stops_at_the_submission_that_changed_the_c
         clone, tmp_path, attack, changed):
     folder = tmp_path / "class"
     write_class(folder, clone, [attack], "unused")
-    run = grade(clone, folder, tmp_path, env={sandbox.NO_BWRAP: "1"})
+    run = grade(clone, folder, tmp_path, env=WITHOUT_BWRAP)
     assert run.returncode == 2, run.stdout[-3000:] + run.stderr[-3000:]
     assert f"error: grading stopped at {folder / f'mallory-{attack}.ipynb'}" in run.stderr
     assert f"{clone / changed}" in run.stderr, run.stderr
@@ -141,7 +147,7 @@ def test_without_bubblewrap_a_submission_reads_the_class_folder(clone, outside_t
     under bubblewrap is the isolation's doing."""
     folder = outside_tmp / "class"
     write_class(folder, clone, ["reader"], "unused")
-    run = grade(clone, folder, tmp_path, env={sandbox.NO_BWRAP: "1"})
+    run = grade(clone, folder, tmp_path, env=WITHOUT_BWRAP)
     assert run.returncode == 1, run.stdout[-3000:] + run.stderr[-3000:]
     reader = json.loads((tmp_path / "grades.json").read_text())[1]
     assert any("RuntimeError: read:" in c["detail"] and SECRET in c["detail"]

@@ -16,6 +16,10 @@ from autograder import lab as labs
 
 ROOT = lab_variants.HERE.parent
 LABS = labs.available()
+# The checks the grader's probes find it cannot measure on this Python -- by the CPython fact
+# each probe tests, which tests/test_cpython_facts.py checks on this interpreter: since 3.13 a
+# threading.Lock shared by Lab 2's threads does not convoy under the GIL.
+UNMEASURED = {"02-local": {"latency"} if sys.version_info >= (3, 13) else set()}
 
 
 def cli(*args):
@@ -25,19 +29,26 @@ def cli(*args):
 
 @pytest.mark.parametrize("lab_id", LABS)
 def test_the_solution_scores_full_marks_within_a_minute(lab_id, tmp_path):
+    """(Where the grader cannot measure a check on this Python: every other check's marks,
+    that check not decided, exit status 3.)"""
     lab = labs.load(lab_id)
+    unmeasured = UNMEASURED.get(lab_id, set())
     run = cli("grade", lab_id, lab_variants.solution(lab), "--json", tmp_path / "r.json",
               "--junit", tmp_path / "r.xml", "--gradescope", tmp_path / "results.json")
-    assert run.returncode == 0, run.stdout + run.stderr
+    assert run.returncode == (3 if unmeasured else 0), run.stdout + run.stderr
     result = json.loads((tmp_path / "r.json").read_text())
-    assert result["score"] == result["max_score"] == lab.points
+    full = lab.points - sum(c.points for c in lab.checks if c.id in unmeasured)
+    assert result["score"] == full and result["max_score"] == lab.points
     assert result["seconds"] < 60
-    assert all(c["status"] in ("pass", "info") for c in result["checks"]), run.stdout
+    assert all(c["status"] == ("unmeasured" if c["id"] in unmeasured else "pass")
+               or c["status"] == "info" for c in result["checks"]), run.stdout
     suite = ET.parse(tmp_path / "r.xml").getroot().find("testsuite")
-    assert suite.get("tests") == str(len(lab.checks)) and suite.get("failures") == "0"
+    assert suite.get("tests") == str(len(lab.checks))
+    assert suite.get("failures") == str(len(unmeasured))
     scope = json.loads((tmp_path / "results.json").read_text())
-    assert scope["score"] == lab.points and len(scope["tests"]) == len(lab.checks)
-    assert {t["status"] for t in scope["tests"]} == {"passed"}
+    assert scope["score"] == full and len(scope["tests"]) == len(lab.checks)
+    assert {t["status"] for t in scope["tests"]} == ({"passed", "failed"} if unmeasured
+                                                      else {"passed"})
 
 
 @pytest.mark.parametrize("lab_id", LABS)
@@ -59,7 +70,9 @@ def test_each_plausible_submission_fails_exactly_the_checks_it_should(lab_id, na
     ((_, path, fails, unpinned),) = [s for s in lab_variants.submissions(lab, tmp_path)
                                      if s[0] == name]
     report = grading.grade(lab, path)
-    failed = {r.check.id for r in report.results if not r.passed} - set(unpinned)
-    assert failed == set(fails), "\n".join(
+    unmeasured = UNMEASURED.get(lab_id, set())
+    failed = {r.check.id for r in report.results if not r.passed} - set(unpinned) - unmeasured
+    assert failed == set(fails) - unmeasured, "\n".join(
         f"{r.status:10s} {r.check.id}: {r.measured} -- {r.detail}" for r in report.results)
-    assert report.passed == (not fails and not failed)
+    assert {r.check.id for r in report.results if r.status == "unmeasured"} == unmeasured
+    assert report.passed == (not fails and not failed and not unmeasured)

@@ -2,6 +2,7 @@
 
 import re
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -20,6 +21,25 @@ def test_every_requirement_is_pinned_exactly(name):
     loose = [line for line in requirement_lines(name)
              if not re.fullmatch(r"[A-Za-z0-9_.\-\[\]]+==[A-Za-z0-9_.+\-]+", line)]
     assert loose == []
+
+
+# The Pythons a learner has: Debian 12's own python3 (3.11.2, the oldest patch release of the
+# oldest version the course supports), and each newer version. The README's "Python versions"
+# says which of them the whole suite runs on.
+LEARNERS_PYTHONS = ["3.11.2", "3.12", "3.13", "3.14"]
+
+
+@pytest.mark.parametrize("version", LEARNERS_PYTHONS)
+def test_the_pins_install_on_every_python_a_learner_has(version, tmp_path):
+    """Resolved by pip for that version, from wheels, without installing anything: a pin that
+    needs a newer Python (soupsieve 4.x needs 3.11.5) fails here, not on a learner's machine."""
+    run = subprocess.run(
+        [sys.executable, "-m", "pip", "install", "--dry-run", "--ignore-installed", "--quiet",
+         "--disable-pip-version-check", "--only-binary=:all:", "--python-version", version,
+         "--target", str(tmp_path), "-r", str(ROOT / "requirements.txt")],
+        capture_output=True, text=True, timeout=600)
+    errors = [line for line in run.stderr.splitlines() if line.startswith("ERROR")]
+    assert run.returncode == 0, "\n".join(errors) or run.stderr[-3000:]
 
 
 def test_the_course_tools_are_required_and_jupyter_book_is_1x():

@@ -6,7 +6,9 @@ timed or counted region, as Go's b.RunParallel starts its goroutines before the 
 """
 
 import itertools
+import statistics
 import sys
+import time
 from itertools import repeat
 
 from autograder import probes
@@ -110,27 +112,56 @@ def contention(ns, per_thread=2000):
 
     At the default 5 ms switch interval a call of milliseconds seldom sees a switch catch the
     lock held; over seconds it does, and a convoy forms at the lock. Switching every 50 us
-    (as the notebook's time_per_op does) shows in each call what seconds of traffic show:
-    measured here, LockedPool ~5.7 us per get+put at 4 threads against ~0.45 us at one, a
-    lock-free pool ~0.2 us at any count, one lock per call ~5 us.
+    (as the notebook's time_per_op does) shows in each call what seconds of traffic show.
+    Whether a convoy forms at all depends on the interpreter: ``convoy`` measures it.
     """
     sys.setswitchinterval(ns["SWITCH_INTERVAL"])  # this process only measures
     crew = probes.Crew(THREADS)
-
-    def on_every_thread(pool_):
-        def job(i):
-            get, put = pool_.get, pool_.put
-            for _ in repeat(None, per_thread):
-                put(get())
-
-        def call():
-            errors = crew.run(job)
-            if errors:
-                raise errors[0][1]
-        return call
-
     new = ns["new_buffer"]
-    return on_every_thread(ns["LockedPool"](new)), on_every_thread(ns["LocalPool"](new))
+    return (on_every_thread(crew, ns["LockedPool"](new), per_thread),
+            on_every_thread(crew, ns["LocalPool"](new), per_thread))
+
+
+def on_every_thread(crew, pool_, per_thread):
+    """A call in which each of the crew's threads does per_thread get+put on pool_."""
+    def job(i):
+        get, put = pool_.get, pool_.put
+        for _ in repeat(None, per_thread):
+            put(get())
+
+    def call():
+        errors = crew.run(job)
+        if errors:
+            raise errors[0][1]
+    return call
+
+
+def convoy(ns, per_thread=2000, runs=7):
+    """probe: LockedPool's time per get+put at THREADS threads / at one thread (medians).
+
+    What the latency check compares against: a lock that the threads queue at. On 3.11 a
+    waiter takes the released lock without the GIL (on another core) and then holds it while
+    it waits for the GIL: a convoy. CPython 3.13's threading.Lock is a PyMutex, whose waiter
+    takes the GIL back before it retries the lock (Python/parking_lot.c) and is handed the
+    lock only after waiting 1 ms (Python/lock.c): four threads then cost what one does.
+    """
+    sys.setswitchinterval(ns["SWITCH_INTERVAL"])
+    locked = ns["LockedPool"](ns["new_buffer"])
+    per_op = {}
+    for threads in (1, THREADS):
+        call = on_every_thread(probes.Crew(threads), locked, per_thread)
+        call()  # warm: every thread has been through the lock once
+        per_op[threads] = statistics.median(
+            _seconds(call) for _ in range(runs)) / (threads * per_thread) * 1e9
+    return {"value": per_op[THREADS] / per_op[1],
+            "detail": f"LockedPool: {per_op[1]:.0f} ns per get+put at 1 thread, "
+                      f"{per_op[THREADS]:.0f} ns at {THREADS}"}
+
+
+def _seconds(call):
+    start = time.perf_counter()
+    call()
+    return time.perf_counter() - start
 
 
 def hit_rate(ns, per_thread=20_000):
