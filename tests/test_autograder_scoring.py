@@ -198,6 +198,9 @@ def test_a_number_the_workload_did_not_report_is_the_labs_fault(monkeypatch, tmp
     assert result.status == "fail" and "tell the instructor" in result.detail
 
 
+CONVOY_PROBE = {"workload": "convoy", "min": 3.0, "what": "the lock's convoy", "why": "why"}
+
+
 @pytest.mark.parametrize("convoy, status", [(1.2, "unmeasured"), (11.0, "pass")])
 def test_a_latency_whose_baseline_does_not_show_its_effect_is_unmeasured(monkeypatch, tmp_path,
                                                                          convoy, status):
@@ -205,6 +208,7 @@ def test_a_latency_whose_baseline_does_not_show_its_effect_is_unmeasured(monkeyp
     does not, the ratio would judge nothing the check exists for: no verdict, no points."""
     lab = labs.load("02-local")
     check = next(c for c in lab.checks if c.kind == "latency")
+    check = dataclasses.replace(check, params={**check.params, "probe": CONVOY_PROBE})
     measured(monkeypatch, tmp_path, [spread(0.1)],
              smoke={"probe": {"value": convoy, "detail": "LockedPool: ..."}, "python": "3.x"})
     result = checks.latency(check, lab, [], tmp_path)
