@@ -157,7 +157,8 @@ def smoke(ns, task, spec):
     result = {"ok": True, "python": python_version()}
     if task.get("probe"):  # does the baseline show, on this Python, what the check compares?
         result["probe"] = workload(spec, task["probe"])(ns)
-    return result
+    usage = resource.getrusage(resource.RUSAGE_SELF)  # for measure.OtherLoad, as latency's
+    return {**result, "cpu": usage.ru_utime + usage.ru_stime}
 
 
 def workload(spec, name):

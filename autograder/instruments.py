@@ -37,6 +37,16 @@ def c_method_calls(n, size):
         dq.append(dq.pop())
 
 
+# The same loop past the first 256 bytes of its function's bytecode, where since 3.12 each
+# profiler event's offset is an int CPython does not cache: 150 assignments before it.
+exec("def c_method_calls_far(n, size):\n"  # noqa: S102 -- padding is the point
+     + "".join(f"    _{i} = None\n" for i in range(150))
+     + "    dq = collections.deque([None])\n"
+     + "    for _ in itertools.repeat(None, n):\n"
+     + "        dq.append(dq.pop())\n")
+c_method_calls_far.__doc__ = "0 per iteration: c_method_calls, far into its function."  # noqa: F821
+
+
 def python_calls(n, size):
     """0 per iteration: an empty Python function called (memray makes a frame object)."""
     for _ in itertools.repeat(None, n):
@@ -49,7 +59,7 @@ def one_object(n, size):
         bytes(size)
 
 
-PROBES = {c_method_calls: 0, python_calls: 0, one_object: 1}
+PROBES = {c_method_calls: 0, c_method_calls_far: 0, python_calls: 0, one_object: 1}  # noqa: F821
 
 
 def run_allocation_probes(capture, min_block, native_traces):

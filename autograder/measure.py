@@ -11,14 +11,17 @@ import memray
 import pyperf
 
 FREE = ("FREE", "MUNMAP")  # memray allocator kinds that release memory rather than take it
-# What memray's profile hook makes CPython allocate: a frame object for a Python call, and a
-# bound method made for the profiler when a C method is called ...
-OBSERVER_MADE = ("_PyFrame_MakeAndSetFrameObject", "PyCMethod_New")
+# What memray's profile hook makes CPython allocate: a frame object for a Python call, a
+# bound method made for the profiler when a C method is called, and (3.12+) the int that
+# sys.monitoring passes each event as its bytecode offset, a new object past offset 256 ...
+OBSERVER_MADE = ("_PyFrame_MakeAndSetFrameObject", "PyCMethod_New", "PyLong_FromLong")
 # ... when made by the functions through which CPython calls a profile function: 3.11's
-# Python/ceval.c, and since 3.12 Python/legacy_tracing.c (sys.setprofile on sys.monitoring) ...
+# Python/ceval.c, and since 3.12 Python/legacy_tracing.c (sys.setprofile on sys.monitoring)
+# and Python/instrumentation.c, which calls it ...
 PROFILER = ("call_trace", "call_trace_protected", "trace_call_function",  # 3.11
             "call_profile_func", "sys_profile_call_or_return", "sys_profile_start",
-            "sys_profile_return", "sys_profile_unwind", "sys_profile_throw")  # 3.12+
+            "sys_profile_return", "sys_profile_unwind", "sys_profile_throw",
+            "call_instrumentation_vector")  # 3.12+
 # ... directly, or through the getter that makes the frame object it asks for.
 FRAME_GETTERS = ("_PyFrame_GetFrameObject", "PyEval_GetFrame")
 
@@ -49,8 +52,8 @@ class OtherLoad:
     @property
     def cpus(self):
         """CPUs kept busy by others, on average; None where /proc/stat cannot tell, or over
-        less than a second (its counts advance in ticks of 10 ms)."""
-        return max(self.busy, 0.0) / self.wall if self.wall >= 1.0 else None
+        less than half a second (its counts advance in ticks of 10 ms)."""
+        return max(self.busy, 0.0) / self.wall if self.wall >= 0.5 else None
 
 
 def _busy_seconds():
@@ -81,7 +84,8 @@ def count_allocations(capture, min_block, exclude_observer=False, within=None):
     call of a C method such as deque.pop ("We need to create a temporary bound method as
     argument for profiling": trace_call_function in 3.11's Python/ceval.c makes one per call;
     since 3.12 sys_profile_call_or_return in Python/legacy_tracing.c makes one for the call
-    event and one for the return). With exclude_observer -- and a capture made with
+    event and one for the return, and sys.monitoring passes each event its bytecode offset
+    as a Python int, a new object past 256). With exclude_observer -- and a capture made with
     native_traces=True -- each allocation whose native stack shows one of these made for the
     profiler is left out, one by one: a submission that calls a helper or a deque method is
     not charged for the call, and one that allocates inside a C call still is. The rule names

@@ -18,14 +18,16 @@ from autograder import lab as labs
                          ids=["every allocation, memray's left out", "buffer-sized blocks"])
 def test_every_probe_reads_its_true_count_as_the_labs_count(tmp_path, min_block, exclude):
     probes = instruments.run_allocation_probes(str(tmp_path / "c"), min_block, exclude)
-    assert [p["name"] for p in probes] == ["c_method_calls", "python_calls", "one_object"]
+    assert [p["name"] for p in probes] == ["c_method_calls", "c_method_calls_far",
+                                           "python_calls", "one_object"]
     assert instruments.allocation_probes_off(probes, min_block, exclude) == []
 
 
 def test_without_the_exclusion_the_probes_see_what_memray_makes_cpython_allocate(tmp_path):
     probes = instruments.run_allocation_probes(str(tmp_path / "c"), 1, True)
     off = instruments.allocation_probes_off(probes, 1, exclude_observer=False)
-    assert [o.split()[3] for o in off] == ["c_method_calls", "python_calls"], off
+    assert [o.split()[3] for o in off] == ["c_method_calls", "c_method_calls_far",
+                                           "python_calls"], off
 
 
 def frames_only(record):

@@ -19,7 +19,7 @@ LABS = labs.available()
 # The checks the grader's probes find it cannot measure on this Python -- by the CPython fact
 # each probe tests, which tests/test_cpython_facts.py checks on this interpreter: since 3.13 a
 # threading.Lock shared by Lab 2's threads does not convoy under the GIL.
-UNMEASURED = {}
+UNMEASURED = {"02-local": {"latency"} if sys.version_info >= (3, 13) else set()}
 
 
 def cli(*args):
