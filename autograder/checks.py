@@ -140,36 +140,16 @@ def latency(check, lab, program, workdir):
     the ratio cannot decide anything: "noisy", not passed, grade again on a quieter machine.
 
     A check whose baseline shows its effect only on some interpreters (a lock that convoys)
-    names a probe: a workload that measures the baseline alone, in the same process as the
-    first run, and the least value at which the comparison means what the check says.
-    Below it the check is "unmeasured", saying why.
+    names a probe: a workload that measures the baseline alone, and the least value at which
+    the comparison means what the check says (smoke_and_probe).
     """
     p = check.params
     full_at, zero_at = p["full_at"], p["zero_at"]
     resolution, max_halfwidth = p.get("resolution", 0.05), p.get("max_halfwidth", 0.15)
     threshold = f"<= {full_at:g} (0 points at {zero_at:g})"
-    probe = p.get("probe")
-    smoke = {"kind": "smoke", "workload": p["workload"], "probe": probe and probe["workload"]}
-    others = measure.OtherLoad()
-    others.start()
-    outcome = run_sandboxed(lab, program, smoke, workdir, f"{check.id}-smoke")
-    others.stop(mine=(outcome.result or {}).get("cpu", 0.0))
-    why = failure(outcome)
-    if why:
-        return Result(check, "fail", 0, "not measured", threshold, "", why)
-    if probe and outcome.result["probe"]["value"] < probe["min"]:
-        got = outcome.result["probe"]
-        seen = (f"{probe['what']} measured {got['value']:.2f}x where this check needs "
-                f"{probe['min']:g}x or more ({got['detail']})")
-        busy = others.cpus
-        if busy is not None and busy > BUSY * os.cpu_count():
-            # Other work on the other cores hides a convoy as it hides contention.
-            return Result(check, "noisy", 0, "not measured", threshold, "", (
-                f"{seen} while other processes kept {busy:.1f} of {os.cpu_count()} CPUs "
-                "busy: not decided, not passed -- grade again on a quieter machine"))
-        return unmeasured(check, threshold, (
-            f"cannot measure this on this Python ({outcome.result['python']}): the baseline "
-            f"does not show what this check compares against -- {seen}. {probe['why']}"))
+    undecided = smoke_and_probe(check, lab, program, workdir, threshold)
+    if undecided:
+        return undecided
     values, rounds, others = [], p.get("rounds", 3), measure.OtherLoad()  # the rounds' own
     for attempt in range(rounds):
         output = workdir / f"{check.id}.pyperf-{attempt}.json"
@@ -217,6 +197,45 @@ def latency(check, lab, program, workdir):
     return Result(check, status, score, f"{ratio:.2f}x, 95% {low:.2f}-{high:.2f}", threshold,
                   f"{abs(full_at - ratio):.2f} {'under' if ratio <= full_at else 'over'}",
                   detail)
+
+
+PROBE_RUNS = 3  # sandboxed runs of a check's probe before it is believed below its minimum
+
+
+def smoke_and_probe(check, lab, program, workdir, threshold):
+    """None if the latency check can go on to measure; else its Result, undecided or failed.
+
+    The candidate runs once first, so that its errors read well. Then the check's probe, if it
+    names one: a value below the probe's minimum is measured again, in a new process, up to
+    PROBE_RUNS times, as an effect that forms only sometimes (a convoy) can be missed once.
+    Below it every time the check is "unmeasured", saying why -- or "noisy" where other
+    processes kept the machine busy meanwhile, which hides a convoy as it hides contention.
+    """
+    probe = check.params.get("probe")
+    smoke = {"kind": "smoke", "workload": check.params["workload"],
+             "probe": probe and probe["workload"]}
+    others, seen = measure.OtherLoad(), []
+    for attempt in range(PROBE_RUNS if probe else 1):
+        others.start()
+        outcome = run_sandboxed(lab, program, smoke, workdir, f"{check.id}-smoke-{attempt}")
+        others.stop(mine=(outcome.result or {}).get("cpu", 0.0))
+        why = failure(outcome)
+        if why:
+            return Result(check, "fail", 0, "not measured", threshold, "", why)
+        if not probe or outcome.result["probe"]["value"] >= probe["min"]:
+            return None
+        seen.append(outcome.result["probe"])
+    values = ", ".join(f"{got['value']:.2f}x" for got in seen)
+    measured = (f"{probe['what']} measured {values} in {len(seen)} processes where this "
+                f"check needs {probe['min']:g}x or more (the last: {seen[-1]['detail']})")
+    busy = others.cpus
+    if busy is not None and busy > BUSY * os.cpu_count():
+        return Result(check, "noisy", 0, "not measured", threshold, "", (
+            f"{measured} while other processes kept {busy:.1f} of {os.cpu_count()} CPUs "
+            "busy: not decided, not passed -- grade again on a quieter machine"))
+    return unmeasured(check, threshold, (
+        f"cannot measure this on this Python ({outcome.result['python']}): the baseline "
+        f"does not show what this check compares against -- {measured}. {probe['why']}"))
 
 
 def metrics(check, lab, program, workdir):
