@@ -182,6 +182,69 @@ class LocalPool:
             mine.shared.append(x)
 '''
 
+# None is ignored only on the way to the private slot: with the slot full, put(None) pushes
+# None onto the shared deque, and a later get returns None instead of a new object.
+NONE_TO_SHARED = '''
+class LocalPool:
+    def __init__(self, new):
+        self.new = new
+        self.tls = threading.local()
+
+    def _local(self):
+        try:
+            return self.tls.mine
+        except AttributeError:
+            self.tls.mine = Local()
+            return self.tls.mine
+
+    def get(self):
+        local = self._local()
+        x = local.private
+        if x is not None:
+            local.private = None
+            return x
+        if local.shared:
+            return local.shared.pop()
+        return self.new()
+
+    def put(self, x):
+        local = self._local()
+        if local.private is None:
+            if x is not None:
+                local.private = x
+        else:
+            local.shared.append(x)
+'''
+
+# A private slot per thread but one shared deque for the whole pool, checked then popped:
+# objects cross threads (another thread's get returns what this one put). Its check-then-pop
+# is a race as well (one thread checks, another pops the last object, the first pops an
+# empty deque), which no_double_handout's random preemption finds only by chance: unpinned.
+ONE_SHARED_DEQUE = '''
+class LocalPool:
+    def __init__(self, new):
+        self.new = new
+        self.tls = threading.local()
+        self.shared = deque()
+
+    def get(self):
+        x = getattr(self.tls, "private", None)
+        if x is not None:
+            self.tls.private = None
+            return x
+        if self.shared:
+            return self.shared.pop()
+        return self.new()
+
+    def put(self, x):
+        if x is None:
+            return
+        if getattr(self.tls, "private", None) is None:
+            self.tls.private = x
+        else:
+            self.shared.append(x)
+'''
+
 VARIANTS = [
     {"name": "get_ident dict", "answers": {"local_pool": IDENT_DICT},
      "fails": ["steady_allocations"]},
@@ -190,6 +253,10 @@ VARIANTS = [
     {"name": "global lock", "answers": {"local_pool": GLOBAL_LOCK}, "fails": ["latency"]},
     {"name": "one Local for all threads", "answers": {"local_pool": ONE_LOCAL},
      "fails": ["test_threads_keep_their_own", "no_double_handout"]},
+    {"name": "put(None) onto the shared deque", "answers": {"local_pool": NONE_TO_SHARED},
+     "fails": ["test_private_then_shared"]},
+    {"name": "one shared deque for the pool", "answers": {"local_pool": ONE_SHARED_DEQUE},
+     "fails": ["test_threads_keep_their_own"], "unpinned": ["no_double_handout"]},
     {"name": "threading.local subclass", "answers": {"local_pool": LOCAL_SUBCLASS},
      "fails": []},
 ]
