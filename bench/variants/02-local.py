@@ -182,39 +182,22 @@ class LocalPool:
             mine.shared.append(x)
 '''
 
-# None is ignored only on the way to the private slot: with the slot full, put(None) pushes
-# None onto the shared deque, and a later get returns None instead of a new object.
-NONE_TO_SHARED = '''
-class LocalPool:
-    def __init__(self, new):
-        self.new = new
-        self.tls = threading.local()
-
-    def _local(self):
-        try:
-            return self.tls.mine
-        except AttributeError:
-            self.tls.mine = Local()
-            return self.tls.mine
-
-    def get(self):
-        local = self._local()
-        x = local.private
-        if x is not None:
-            local.private = None
-            return x
-        if local.shared:
-            return local.shared.pop()
-        return self.new()
-
-    def put(self, x):
-        local = self._local()
-        if local.private is None:
+# LOCAL_SUBCLASS, but None is ignored only on the way to the private slot: with the slot
+# full, put(None) pushes None onto the shared deque, and a later get returns None instead of
+# a new object.
+NONE_TO_SHARED = LOCAL_SUBCLASS.replace("""
+        if x is None:
+            return
+        mine = self.mine
+        if mine.private is None:
+            mine.private = x
+""", """
+        mine = self.mine
+        if mine.private is None:
             if x is not None:
-                local.private = x
-        else:
-            local.shared.append(x)
-'''
+                mine.private = x
+""")
+assert NONE_TO_SHARED != LOCAL_SUBCLASS
 
 # A private slot per thread but one shared deque for the whole pool, checked then popped:
 # objects cross threads (another thread's get returns what this one put). Its check-then-pop
