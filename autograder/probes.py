@@ -6,7 +6,9 @@ submission gets a callable; the count behind it stays on the grader's side, so t
 check reads is one the grader made, not one the submission reported.
 """
 
+import linecache
 import os
+import re
 import sys
 import threading
 
@@ -103,6 +105,69 @@ class Crew:
             # getswitchinterval() reads a value set below 1 us back as 0, which cannot be set.
             sys.setswitchinterval(max(interval, 1e-6))
         return self._errors
+
+
+class Stall:
+    """A forced interleaving: one thread stopped at a chosen line of the submission's code
+    while other threads act, then let go.
+
+    Random preemption finds a race whose window is common; a check-then-act whose window is
+    one line, or a stale read before a compare-and-swap, needs a schedule. ``call(fn)``, on
+    the thread to be stopped, runs fn with a line tracer on the submission's cells; before
+    the first line whose text ``where`` matches runs, the thread stops there (``at`` says
+    where) until ``go()``. A tracer sees lines, not the operations inside one, so a check
+    and an act written on one line are never split.
+    """
+
+    def __init__(self, where, timeout=5):
+        self.where = re.compile(where)
+        self.timeout = timeout
+        self.at = None  # (cell, line number, text) where the thread stopped
+        self._stopped, self._go = threading.Event(), threading.Event()
+        self._thread, self._out = None, {}
+
+    def start(self, job):
+        """Run job() on a thread of its own; return once it has stopped (True) or ended."""
+        def run():
+            try:
+                self._out["value"] = job()
+            except BaseException as e:  # noqa: BLE001 -- the schedule's caller judges it
+                self._out["error"] = e
+            finally:
+                self._stopped.set()
+        self._thread = threading.Thread(target=run, name="stalled", daemon=True)
+        self._thread.start()
+        if not self._stopped.wait(self.timeout):
+            raise Stuck(1, 1, self.timeout)
+        return self.at is not None
+
+    def call(self, fn, *args):
+        """fn(*args), stopping at the first line that where matches (on the calling thread)."""
+        sys.settrace(self._trace)
+        try:
+            return fn(*args)
+        finally:
+            sys.settrace(None)
+
+    def go(self):
+        """Let the stopped thread finish: (what its job returned, the exception it raised)."""
+        self._go.set()
+        self._thread.join(self.timeout)
+        if self._thread.is_alive():
+            raise Stuck(1, 1, self.timeout)
+        return self._out.get("value"), self._out.get("error")
+
+    def _trace(self, frame, event, arg):
+        return self._line if frame.f_code.co_filename.startswith("<cell") else None
+
+    def _line(self, frame, event, arg):
+        if event == "line" and self.at is None:
+            text = linecache.getline(frame.f_code.co_filename, frame.f_lineno).strip()
+            if self.where.search(text):
+                self.at = (frame.f_code.co_filename[len("<cell "):-1], frame.f_lineno, text)
+                self._stopped.set()
+                self._go.wait()
+        return self._line
 
 
 PREEMPT_INTERVAL = 1e-5  # seconds

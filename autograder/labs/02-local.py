@@ -8,6 +8,7 @@ timed or counted region, as Go's b.RunParallel starts its goroutines before the 
 import itertools
 import statistics
 import sys
+import threading
 import time
 from itertools import repeat
 
@@ -66,7 +67,8 @@ def no_double_handout(ns, per_thread=20_000):
     try:
         errors = crew.run(job, timeout=10, preempt=True)
     except probes.Stuck as e:
-        return {"twice": 0, "lost": 0, "raised": 0, "stuck": e.stuck, "detail": str(e)}
+        return {"twice": 0, "lost": 0, "raised": 0, "stuck": e.stuck, "forced": 0,
+                "detail": str(e)}
     made = new.calls
     # Every object made is back in its thread's pool: each thread drains its own until
     # the pool has to call new() for it.
@@ -81,6 +83,7 @@ def no_double_handout(ns, per_thread=20_000):
 
     if not errors:
         errors = crew.run(drain, timeout=5)
+    forced = check_then_pop(ns["LocalPool"])
     back = [n for mine in drained for n in mine]
     lost = made - len(set(back)) if not errors else 0
     notes = [f"{made} objects made for {THREADS * per_thread * 2} gets"]
@@ -96,8 +99,59 @@ def no_double_handout(ns, per_thread=20_000):
     if errors:
         i, e = errors[0]
         notes.append(f"thread {i} raised {type(e).__name__}: {e}")
+    if forced:
+        notes.append(forced)
     return {"twice": len(twice), "lost": lost, "raised": len(errors), "stuck": 0,
-            "detail": "; ".join(notes)}
+            "forced": int(bool(forced)), "detail": "; ".join(notes)}
+
+
+def check_then_pop(pool_class):
+    """A forced interleaving: None if the pool comes through it, else what went wrong.
+
+    Thread A puts a and b (its private slot, then its deque), gets a, and calls get again,
+    stopped before the line that pops; thread B calls get; then A goes on. Each thread owns
+    its deque, so B gets a new object and A gets b. A deque that B can reach gives B an
+    object A put -- and if A checked it before B emptied it, A then pops an empty deque.
+    """
+    pool_ = pool_class(lambda: Token(0))
+    a, b = Token(1), Token(2)
+    stall = probes.Stall(r"\.pop(left)?\(")
+
+    def thread_a():
+        pool_.put(a)
+        pool_.put(b)
+        return pool_.get(), stall.call(pool_.get)
+
+    try:
+        stopped = stall.start(thread_a)
+        got_b = {}
+        thread_b = threading.Thread(target=lambda: got_b.setdefault("x", pool_.get()),
+                                    daemon=True)
+        thread_b.start()
+        thread_b.join(1)  # a pool with a lock may make B wait for A: then A goes on first
+        value, error = stall.go()
+        thread_b.join(stall.timeout)
+    except probes.Stuck as e:
+        return f"forced interleaving (check, then pop): {e}"
+    where = (f"stopped before `{stall.at[2]}` (line {stall.at[1]} of cell {stall.at[0]})"
+             if stopped else "ran no line that pops, so it did not stop")
+    story = [f"forced interleaving: thread A put a, put b and got a; its next get {where}"]
+    wrong = False
+    if thread_b.is_alive():
+        story.append("thread B's get never returned")
+        wrong = True
+    elif "x" in got_b:
+        x = got_b["x"]
+        crossed = x is a or x is b
+        story.append(f"thread B's get returned {'an object thread A put' if crossed else 'a new object'}")
+        wrong |= crossed
+    if error is not None:
+        story.append(f"then thread A raised {type(error).__name__}: {error}")
+        wrong = True
+    elif value is not None and value != (a, b):
+        story.append("then thread A did not get back a, b")
+        wrong = True
+    return "; ".join(story) if wrong else None
 
 
 def steady_state(ns, n=10_000):

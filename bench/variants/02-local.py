@@ -200,9 +200,9 @@ NONE_TO_SHARED = LOCAL_SUBCLASS.replace("""
 assert NONE_TO_SHARED != LOCAL_SUBCLASS
 
 # A private slot per thread but one shared deque for the whole pool, checked then popped:
-# objects cross threads (another thread's get returns what this one put). Its check-then-pop
-# is a race as well (one thread checks, another pops the last object, the first pops an
-# empty deque), which no_double_handout's random preemption finds only by chance: unpinned.
+# objects cross threads (another thread's get returns what this one put), and its
+# check-then-pop is a race (one thread checks, another pops the last object, the first pops
+# an empty deque) that random preemption finds only by chance: no_double_handout forces it.
 ONE_SHARED_DEQUE = '''
 class LocalPool:
     def __init__(self, new):
@@ -239,7 +239,7 @@ VARIANTS = [
     {"name": "put(None) onto the shared deque", "answers": {"local_pool": NONE_TO_SHARED},
      "fails": ["test_private_then_shared"]},
     {"name": "one shared deque for the pool", "answers": {"local_pool": ONE_SHARED_DEQUE},
-     "fails": ["test_threads_keep_their_own"], "unpinned": ["no_double_handout"]},
+     "fails": ["test_threads_keep_their_own", "no_double_handout"]},
     {"name": "threading.local subclass", "answers": {"local_pool": LOCAL_SUBCLASS},
      "fails": []},
 ]
