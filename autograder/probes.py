@@ -113,14 +113,17 @@ class Stall:
 
     Random preemption finds a race whose window is common; a check-then-act whose window is
     one line, or a stale read before a compare-and-swap, needs a schedule. ``call(fn)``, on
-    the thread to be stopped, runs fn with a line tracer on the submission's cells; before
-    the first line whose text ``where`` matches runs, the thread stops there (``at`` says
-    where) until ``go()``. A tracer sees lines, not the operations inside one, so a check
-    and an act written on one line are never split.
+    the thread to be stopped, runs fn with a line tracer on the submission's cells (or on
+    ``cell`` alone); before the first line whose text ``where`` matches runs -- once a line
+    matching ``after`` has run, if given -- the thread stops there (``at`` says where) until
+    ``go()``. A tracer sees lines, not the operations inside one, so a check and an act
+    written on one line are never split.
     """
 
-    def __init__(self, where, timeout=5):
+    def __init__(self, where, *, after=None, cell=None, timeout=5):
         self.where = re.compile(where)
+        self._after = re.compile(after) if after else None
+        self._file = f"<cell {cell}>" if cell else "<cell"
         self.timeout = timeout
         self.at = None  # (cell, line number, text) where the thread stopped
         self._stopped, self._go = threading.Event(), threading.Event()
@@ -128,15 +131,7 @@ class Stall:
 
     def start(self, job):
         """Run job() on a thread of its own; return once it has stopped (True) or ended."""
-        def run():
-            try:
-                self._out["value"] = job()
-            except BaseException as e:  # noqa: BLE001 -- the schedule's caller judges it
-                self._out["error"] = e
-            finally:
-                self._stopped.set()
-        self._thread = threading.Thread(target=run, name="stalled", daemon=True)
-        self._thread.start()
+        self._thread = _Job(job, "stalled", self._stopped.set)
         if not self._stopped.wait(self.timeout):
             raise Stuck(1, 1, self.timeout)
         return self.at is not None
@@ -149,25 +144,65 @@ class Stall:
         finally:
             sys.settrace(None)
 
+    def meanwhile(self, fn, *args, wait=1.0):
+        """(value, exception) of fn(*args), run on another thread while this one is stopped.
+
+        If fn has not returned after wait seconds, it waits for the stopped thread (a lock
+        that thread holds, say): the stopped thread goes on first, then fn finishes.
+        """
+        other = _Job(lambda: fn(*args), "meanwhile")
+        other.join(wait)
+        if other.is_alive():
+            self._go.set()
+            other.join(self.timeout)
+            if other.is_alive():
+                raise Stuck(2, 2, self.timeout)
+        return other.result()
+
     def go(self):
         """Let the stopped thread finish: (what its job returned, the exception it raised)."""
         self._go.set()
         self._thread.join(self.timeout)
         if self._thread.is_alive():
             raise Stuck(1, 1, self.timeout)
-        return self._out.get("value"), self._out.get("error")
+        return self._thread.result()
 
     def _trace(self, frame, event, arg):
-        return self._line if frame.f_code.co_filename.startswith("<cell") else None
+        return self._line if frame.f_code.co_filename.startswith(self._file) else None
 
     def _line(self, frame, event, arg):
-        if event == "line" and self.at is None:
-            text = linecache.getline(frame.f_code.co_filename, frame.f_lineno).strip()
-            if self.where.search(text):
-                self.at = (frame.f_code.co_filename[len("<cell "):-1], frame.f_lineno, text)
-                self._stopped.set()
-                self._go.wait()
+        if event != "line" or self.at is not None:
+            return self._line
+        text = linecache.getline(frame.f_code.co_filename, frame.f_lineno).strip()
+        if self._after is not None:
+            if self._after.search(text):
+                self._after = None  # armed: stop at a later line (this one runs first)
+        elif self.where.search(text):
+            self.at = (frame.f_code.co_filename[len("<cell "):-1], frame.f_lineno, text)
+            self._stopped.set()
+            self._go.wait()
         return self._line
+
+
+class _Job(threading.Thread):
+    """fn() on a daemon thread of its own, its return value or exception kept for result()."""
+
+    def __init__(self, fn, name, then=None):
+        super().__init__(name=name, daemon=True)
+        self._fn, self._then, self._out = fn, then, (None, None)
+        self.start()
+
+    def run(self):
+        try:
+            self._out = (self._fn(), None)
+        except BaseException as e:  # noqa: BLE001 -- the schedule's caller judges it
+            self._out = (None, e)
+        finally:
+            if self._then:
+                self._then()
+
+    def result(self):
+        return self._out
 
 
 PREEMPT_INTERVAL = 1e-5  # seconds

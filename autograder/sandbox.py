@@ -295,12 +295,18 @@ class Seal:
         now = _digests(self.folders)
         changed = sorted(p for p in self.digests.keys() | now.keys()
                          if self.digests.get(p) != now.get(p))
-        if changed:
-            raise Tampered(
-                f"grading stopped at {submission}: while it was graded, these files of the "
-                f"course changed: {', '.join(changed)}. Nothing was put back and no grades were "
-                "written: see what changed (git status, git diff), restore it, and grade "
-                f"again -- with bubblewrap, which makes them read-only ({INSTALL})")
+        if not changed:
+            return
+        if isolation().bwrap:  # the submission could not write them: something else did
+            what = ("bubblewrap kept them read-only to the submission, so another process "
+                    "changed them while the batch ran (an edit, a git checkout or pull): let "
+                    "it finish, then grade again")
+        else:
+            what = ("see what changed (git status, git diff), restore it, and grade again -- "
+                    f"with bubblewrap, which makes them read-only ({INSTALL})")
+        raise Tampered(f"grading stopped at {submission}: while it was graded, these files of "
+                       f"the course changed: {', '.join(changed)}. Nothing was put back and "
+                       f"no grades were written: {what}")
 
 
 def _digests(folders):

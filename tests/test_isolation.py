@@ -12,6 +12,7 @@ import sys
 import tempfile
 import uuid
 from pathlib import Path
+from types import SimpleNamespace
 
 import nbformat
 import pytest
@@ -162,3 +163,23 @@ def test_require_isolation_without_bubblewrap_says_how_to_install_it(tmp_path):
     assert run.returncode == 2
     assert "bubblewrap is not installed: install bubblewrap (Debian, Ubuntu: apt-get install " \
         "bubblewrap" in run.stderr, run.stderr
+
+
+@pytest.mark.parametrize("bwrap, says", [
+    (True, "another process changed them while the batch ran"),
+    (False, "restore it, and grade again -- with bubblewrap"),
+])
+def test_a_changed_course_file_stops_the_batch_with_the_advice_that_fits(tmp_path, monkeypatch,
+                                                                         bwrap, says):
+    """Under bubblewrap no submission can have written the file, so the advice is not to
+    install bubblewrap but to let whatever else edits the course finish."""
+    (tmp_path / "checks.toml").write_text("points = 1\n")
+    seal = sandbox.Seal([tmp_path])
+    seal.check("alice.ipynb")  # nothing changed: no error
+    (tmp_path / "checks.toml").write_text("points = 100\n")
+    monkeypatch.setattr(sandbox, "isolation", lambda: SimpleNamespace(bwrap=bwrap))
+    with pytest.raises(sandbox.Tampered) as stopped:
+        seal.check("alice.ipynb")
+    assert "grading stopped at alice.ipynb" in str(stopped.value)
+    assert str(tmp_path / "checks.toml") in str(stopped.value)
+    assert says in str(stopped.value), stopped.value

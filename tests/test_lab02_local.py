@@ -35,22 +35,3 @@ def test_a_deadlocking_pool_fails_the_concurrency_check_and_says_so(tmp_path):
     assert "4 of 4 threads had not finished" in result.detail, result.detail
     assert report.seconds < lab.limits["seconds"]
 
-
-def test_a_forced_interleaving_stops_a_thread_before_the_line_until_let_go():
-    """probes.Stall: the stopped thread has not run the chosen line while others act; a job
-    that never reaches such a line just runs to its end."""
-    from autograder import harness, probes
-
-    ns = {}
-    harness.run_cell("steps", "def steps(log):\n    log.append('check')\n"
-                              "    log.append('act')\n    return len(log)\n", ns)
-    log = []
-    stall = probes.Stall(r"'act'")
-    assert stall.start(lambda: stall.call(ns["steps"], log))
-    assert stall.at == ("steps", 3, "log.append('act')") and log == ["check"]
-    log.append("other thread")
-    assert stall.go() == (3, None) and log == ["check", "other thread", "act"]
-
-    never = probes.Stall(r"no such line")
-    assert not never.start(lambda: never.call(ns["steps"], []))
-    assert never.go() == (2, None)

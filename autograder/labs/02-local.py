@@ -8,7 +8,6 @@ timed or counted region, as Go's b.RunParallel starts its goroutines before the 
 import itertools
 import statistics
 import sys
-import threading
 import time
 from itertools import repeat
 
@@ -115,7 +114,7 @@ def check_then_pop(pool_class):
     """
     pool_ = pool_class(lambda: Token(0))
     a, b = Token(1), Token(2)
-    stall = probes.Stall(r"\.pop(left)?\(")
+    stall = probes.Stall(r"\.pop(left)?\(", cell="local_pool")
 
     def thread_a():
         pool_.put(a)
@@ -124,26 +123,22 @@ def check_then_pop(pool_class):
 
     try:
         stopped = stall.start(thread_a)
-        got_b = {}
-        thread_b = threading.Thread(target=lambda: got_b.setdefault("x", pool_.get()),
-                                    daemon=True)
-        thread_b.start()
-        thread_b.join(1)  # a pool with a lock may make B wait for A: then A goes on first
+        # A pool with a lock may make B wait for A: then A goes on first.
+        got_b, b_raised = stall.meanwhile(pool_.get)
         value, error = stall.go()
-        thread_b.join(stall.timeout)
     except probes.Stuck as e:
         return f"forced interleaving (check, then pop): {e}"
     where = (f"stopped before `{stall.at[2]}` (line {stall.at[1]} of cell {stall.at[0]})"
              if stopped else "ran no line that pops, so it did not stop")
     story = [f"forced interleaving: thread A put a, put b and got a; its next get {where}"]
     wrong = False
-    if thread_b.is_alive():
-        story.append("thread B's get never returned")
+    if b_raised is not None:
+        story.append(f"thread B's get raised {type(b_raised).__name__}: {b_raised}")
         wrong = True
-    elif "x" in got_b:
-        x = got_b["x"]
-        crossed = x is a or x is b
-        story.append(f"thread B's get returned {'an object thread A put' if crossed else 'a new object'}")
+    else:
+        crossed = got_b is a or got_b is b
+        whose = "an object thread A put" if crossed else "a new object"
+        story.append(f"thread B's get returned {whose}")
         wrong |= crossed
     if error is not None:
         story.append(f"then thread A raised {type(error).__name__}: {error}")

@@ -39,7 +39,103 @@ def exactly_once(ns):
         detail += (f"; in {totals['jammed']} run(s) push_head refused every push for "
                    f"{PATIENCE:g} s while thieves popped: a slot never cleared, or head_tail "
                    "out of step with the slots")
-    return {**totals, "detail": detail}
+    wrong = [story for schedule in SCHEDULES
+             if (story := _force(ns["Ring"], ns["EMPTY"], **schedule))]
+    detail += (f"; {len(SCHEDULES) - len(wrong)} of {len(SCHEDULES)} forced interleavings "
+               "came through")
+    return {**totals, "forced": len(wrong), "detail": "; ".join([detail, *wrong])}
+
+
+# The classic interleavings of a work-stealing ring, each forced: one thread is stopped at a
+# line of the notebook's Ring (probes.Stall) while the other makes the calls in "meanwhile".
+CLAIM = r"\bcas\(|head_tail\s*=[^=]"  # the line that moves an end: a cas, or a plain store
+SLOT = r"vals\["  # a line that reads or writes a slot
+STORE = r"vals\[.+\]\s*=[^=]"  # a line that writes a slot
+SCHEDULES = [
+    # Both see one value; one claim must fail. A plain store of head_tail undoes the other's.
+    {"name": "the owner and a thief race for the last value", "size": 4, "first": [0],
+     "stopped": ("thief", "pop_tail"), "where": CLAIM, "meanwhile": [("pop_head",)]},
+    # ABA (Go's poolqueue.go loads the slot only after its CAS has claimed it): the owner
+    # pops the value and pushes another into the same slot, so head_tail is as the thief read
+    # it and its cas succeeds -- on a slot whose value it must read only now.
+    {"name": "ABA: a thief stalled before its claim while the owner pops and pushes",
+     "size": 4, "first": [0], "stopped": ("thief", "pop_tail"), "where": CLAIM,
+     "meanwhile": [("pop_head",), ("push_head", 1)]},
+    # The tail has moved past the slot but the thief has not read it yet: the ring looks one
+    # short of full, and the slot push_head would use is still taken (Go: "a pop is still in
+    # progress").
+    {"name": "a full ring with a pop still in progress", "size": 2, "first": [0, 1],
+     "stopped": ("thief", "pop_tail"), "after": CLAIM, "where": SLOT,
+     "meanwhile": [("push_head", 2)]},
+    # A head published before its slot is written lets a thief claim a slot with nothing in it.
+    {"name": "a push stalled before it writes its slot", "size": 4, "first": [],
+     "stopped": ("owner", "push_head", 0), "where": STORE, "meanwhile": [("pop_tail",)]},
+]
+
+
+def _called(fn, *args):
+    """(value, exception) of fn(*args), as Stall.go and Stall.meanwhile report a call."""
+    try:
+        return fn(*args), None
+    except Exception as e:  # noqa: BLE001 -- the schedule judges it
+        return None, e
+
+
+def _force(ring_class, empty, name, size, first, stopped, where, meanwhile, after=None):
+    """None if the Ring comes through the schedule with every value taken once, else its story.
+    """
+    ring = ring_class(size)
+    pushed, taken = [], []
+
+    def show(x):
+        return "EMPTY" if x is empty else repr(x)
+
+    def record(method, args, out):
+        value, error = out
+        if error is not None:
+            return f"{method}({', '.join(map(show, args))}) raised {type(error).__name__}: {error}"
+        if method == "push_head" and value is True:
+            pushed.extend(args)
+        elif method != "push_head" and isinstance(value, tuple) and value[1:] == (True,):
+            taken.append(value[0])
+        shown = (f"({show(value[0])}, {value[1]!r})" if isinstance(value, tuple) and len(value) == 2
+                 else show(value))
+        return f"{method}({', '.join(map(show, args))}) -> {shown}"
+
+    for v in first:
+        record("push_head", (v,), _called(ring.push_head, v))
+    who, method, *args = stopped
+    other = "thief" if who == "owner" else "owner"
+    stall = probes.Stall(where, after=after, cell="ring")
+    try:
+        if stall.start(lambda: stall.call(getattr(ring, method), *args)):
+            _, line, text = stall.at
+            story = [f"the {who}'s {method} stopped before `{text}` (line {line} of the Ring "
+                     "cell)"]
+        else:
+            story = [f"the {who}'s {method} ran no line where it could be stopped"]
+        story += [f"the {other}'s " + record(m, a, stall.meanwhile(getattr(ring, m), *a))
+                  for m, *a in meanwhile]
+        story.append(f"the {who}'s " + record(method, args, stall.go()))
+    except probes.Stuck as e:
+        return f"forced, {name}: {e}"
+    left = []
+    for _ in range(size + 1):
+        out = _called(ring.pop_tail)
+        if out[1] is not None or not (isinstance(out[0], tuple) and out[0][1:] == (True,)):
+            break
+        left.append(out[0][0])
+    taken += left
+    counts = {v: taken.count(v) for v in pushed}
+    wrong = [f"{show(v)} lost" for v, n in counts.items() if n == 0]
+    wrong += [f"{show(v)} taken {n} times" for v, n in counts.items() if n > 1]
+    wrong += [f"{show(x)} taken, never pushed" for x in taken if x not in counts]
+    if not wrong and not any(" raised " in line for line in story):
+        return None
+    state = ", ".join(map(show, first)) or "nothing"
+    story.append(f"then pop_tail until empty -> {', '.join(map(show, left)) or 'nothing'}")
+    return (f"forced, {name}: Ring({size}) holding {state}; " + "; ".join(story)
+            + f": {', '.join(wrong) or 'an exception'}")
 
 
 def _run_ring(ring, crew):

@@ -73,6 +73,57 @@ PLAIN = '''class Ring(RingBase):
         return x, True
 '''
 
+
+def locked(ring_source):
+    """The Ring with every method's body under one lock of its own (not RingBase's, which
+    cas takes): right, and slower than a compare-and-swap."""
+    lines = ["class Ring(RingBase):", "    def __init__(self, size):",
+             "        super().__init__(size)", "        self.lock = threading.Lock()", ""]
+    for line in ring_source.splitlines()[1:]:
+        if line.startswith("    def "):
+            lines += [line, "        with self.lock:"]
+        else:
+            lines.append("    " + line if line.startswith("        ") else line)
+    return {"ring": "\n".join(lines) + "\n"}
+
+
+# The slot read before the claim: right on one thread, and under threads the ABA that Go's
+# poolqueue.go avoids by loading the slot only after its CAS -- the owner pops the value and
+# pushes another into the same slot, the thief's cas finds head_tail as it read it, and it
+# returns the value it read, which the owner has too (and the new one is lost).
+READ_FIRST = ring("""            if self.cas(ptrs, self.pack(head, tail + 1)):
+                break  # the slot at tail is ours
+        i = tail & (len(self.vals) - 1)
+        # Clear it so the ring keeps nothing alive, and so push_head may use it again.
+        x, self.vals[i] = self.vals[i], EMPTY
+""", """            i = tail & (len(self.vals) - 1)
+            x = self.vals[i]
+            if self.cas(ptrs, self.pack(head, tail + 1)):
+                break  # the slot at tail is ours
+        self.vals[i] = EMPTY
+""")
+
+# push_head trusts the indexes alone: a thief that has moved the tail but not yet read its
+# slot leaves the ring looking one short of full, and the owner overwrites that slot.
+OVERWRITES = ring("""        if self.vals[i] is not EMPTY:
+            return False  # a thief claimed this slot and has not read it yet: still full
+""", "")
+
+# The head published before the slot is written: a thief can claim the slot in between and
+# read EMPTY from it; the value written after is behind the tail, lost.
+PUBLISH_FIRST = ring("""        self.vals[i] = x  # the slot is ours until the head moves past it
+        # Thieves may move the tail meanwhile; the head is ours alone.
+        while not self.cas(ptrs, self.pack(head + 1, tail)):
+            ptrs = self.head_tail
+            head, tail = self.unpack(ptrs)
+        return True
+""", """        while not self.cas(ptrs, self.pack(head + 1, tail)):
+            ptrs = self.head_tail
+            head, tail = self.unpack(ptrs)
+        self.vals[i] = x
+        return True
+""")
+
 VARIANTS = [
     # Chapter 2's pool as it was: every worker get calls new().
     {"name": "no stealing", "answers": steal("        return None, False\n"),
@@ -106,5 +157,14 @@ VARIANTS = [
     # Right on one thread; under threads a switch between the read and the write undoes
     # another thread's move.
     {"name": "plain read-then-write", "answers": {"ring": PLAIN},
+     "fails": ["ring_exactly_once"]},
+    # Right: the plain ring, every call under one lock. A forced interleaving that stops a
+    # thread holding the lock lets it go on when the other thread waits for it.
+    {"name": "plain ring under a lock", "answers": locked(PLAIN), "fails": []},
+    {"name": "pop_tail reads its slot before the cas", "answers": READ_FIRST,
+     "fails": ["ring_exactly_once"]},
+    {"name": "push_head overwrites a slot a thief has claimed", "answers": OVERWRITES,
+     "fails": ["ring_exactly_once"]},
+    {"name": "push_head publishes the head before it writes the slot", "answers": PUBLISH_FIRST,
      "fails": ["ring_exactly_once"]},
 ]
