@@ -1,8 +1,10 @@
 """Lab 5's fault checks measure with functions the lab gives (drive, quantile, the pools,
 the baseline client), taken from the notebook's namespace: an answer cell that defines one
-of those names again must be refused by name, never measured with."""
+of those names again must be refused by name, never measured with. And the stall is judged by
+the time its requests spent waiting, which drive()'s one-at-a-time requests hide from a count."""
 
 import importlib.util
+from collections import namedtuple
 
 import pytest
 
@@ -35,3 +37,42 @@ def test_an_answer_cell_that_redefines_a_given_function_is_refused_by_name(name)
                    if name[0].isupper() else f"\n\ndef {name}(*args):\n    return 0\n")
     with pytest.raises(RuntimeError, match=f"defines {name}, which the lab gives"):
         workloads.given(ns, name)
+
+
+Request = namedtuple("Request", "ok seconds state at error")  # as the lab's drive() returns
+SLOW, FAST, WINDOW = 0.1, 0.0001, 20  # a timeout, a request to the standby; the lab's window
+
+
+def sent(*spans):
+    """Requests sent one after another, as drive() sends them: spans of (how many, seconds
+    each, the breaker's state after each)."""
+    requests, at = [], 0.0
+    for many, seconds, state in spans:
+        for _ in range(many):
+            at += seconds
+            requests.append(Request(True, seconds, state, at, ""))
+    return requests
+
+
+SPELL = ((2500, FAST, "open"), (1, SLOW, "open"))  # open_for at the standby, a failed trial
+OPENS = ((9, SLOW, "closed"), (1, SLOW, "open"))  # a window's worth of timeouts
+
+
+@pytest.mark.parametrize("case, requests, share", [
+    # 0.1 s of each 0.35 s spell waits, whatever the count says (1 request in 2,500).
+    ("the reference: a failed trial per open_for", sent(*OPENS, *SPELL * 6), 0.1 / 0.35),
+    # After its first failed trial, every request is another trial that times out.
+    ("a failed trial does not restart open_for", sent(*OPENS, *SPELL, (20, SLOW, "open")),
+     2.1 / 2.35),
+    ("opens and never tries the primary again", sent(*OPENS, (20000, FAST, "open")), 0.0),
+    # Judged from the end of request 20, not from the start of the stall.
+    ("never opens", sent((30, SLOW, "closed")), 1.0),
+    # Fewer than a window of requests in the whole phase: judged over all of it.
+    ("a window takes longer than the stall", sent((5, 0.5, "closed"), (1, 0.5, "open")), 1.0),
+    ("opens only after 25 timeouts", sent((24, SLOW, "closed"), (1, SLOW, "open"),
+                                          (5000, FAST, "open")), 0.5 / 1.0),
+])
+def test_the_stall_is_judged_by_the_time_spent_waiting_from_the_first_opening(
+        case, requests, share):
+    waiting, _, _ = workloads.waited(requests, SLOW / 2, WINDOW)
+    assert waiting == pytest.approx(share, rel=0.01), case

@@ -44,12 +44,40 @@ def rounds(pool_, n, on_get=None, on_put=None):
         put(a)
 
 
+RUNS = 3  # of the random-preemption phase, each on a fresh pool: races are run many times
+
+
 def no_double_handout(ns, per_thread=20_000):
-    """concurrency: THREADS threads hammer one LocalPool, every line of it a possible switch."""
+    """concurrency: THREADS threads hammer a LocalPool, every line of it a possible switch,
+    RUNS times; then a forced check-then-pop."""
+    crew = probes.Crew(THREADS)
+    made = twice = lost = raised = 0
+    notes = []
+    for number in range(1, RUNS + 1):
+        try:
+            run = hammer(ns["LocalPool"], crew, per_thread)
+        except probes.Stuck as e:
+            return {"twice": 0, "lost": 0, "raised": 0, "stuck": e.stuck, "forced": 0,
+                    "detail": str(e)}
+        made += run["made"]
+        twice, lost, raised = twice + run["twice"], lost + run["lost"], raised + run["raised"]
+        if run["notes"] and not notes:  # how the first run that went wrong did
+            notes = [f"in run {number}, " + "; ".join(run["notes"])]
+    forced = check_then_pop(ns["LocalPool"])
+    notes.insert(0, f"{RUNS} runs, each of {THREADS * per_thread * 2} gets on a new pool: "
+                    f"{made} objects made in all")
+    if forced:
+        notes.append(forced)
+    return {"twice": twice, "lost": lost, "raised": raised, "stuck": 0,
+            "forced": int(bool(forced)), "detail": "; ".join(notes)}
+
+
+def hammer(pool_class, crew, per_thread):
+    """One run on a new pool: the crew's rounds with preemption, then each thread drains its
+    own deque; what went wrong, counted, with notes that say how."""
     numbers = itertools.count()
     new = probes.Counted(lambda: Token(next(numbers)))
-    pool_ = ns["LocalPool"](new)
-    crew = probes.Crew(THREADS)
+    pool_ = pool_class(new)
     twice = []
 
     def job(i):
@@ -63,11 +91,7 @@ def no_double_handout(ns, per_thread=20_000):
 
         rounds(pool_, per_thread, taken, returned)
 
-    try:
-        errors = crew.run(job, timeout=10, preempt=True)
-    except probes.Stuck as e:
-        return {"twice": 0, "lost": 0, "raised": 0, "stuck": e.stuck, "forced": 0,
-                "detail": str(e)}
+    errors = crew.run(job, timeout=10, preempt=True)
     made = new.calls
     # Every object made is back in its thread's pool: each thread drains its own until
     # the pool has to call new() for it.
@@ -82,14 +106,13 @@ def no_double_handout(ns, per_thread=20_000):
 
     if not errors:
         errors = crew.run(drain, timeout=5)
-    forced = check_then_pop(ns["LocalPool"])
     back = [n for mine in drained for n in mine]
     lost = made - len(set(back)) if not errors else 0
-    notes = [f"{made} objects made for {THREADS * per_thread * 2} gets"]
+    notes = []
     if twice:
         number, holder, taker = twice[0]
         notes.append(f"object {number} went to thread {taker} while thread {holder} had it "
-                     f"({len(twice)} times in all)")
+                     f"({len(twice)} times in a run)")
     if lost:
         notes.append(f"{lost} objects were put back and never came out again")
     if len(back) > len(set(back)):
@@ -98,10 +121,8 @@ def no_double_handout(ns, per_thread=20_000):
     if errors:
         i, e = errors[0]
         notes.append(f"thread {i} raised {type(e).__name__}: {e}")
-    if forced:
-        notes.append(forced)
-    return {"twice": len(twice), "lost": lost, "raised": len(errors), "stuck": 0,
-            "forced": int(bool(forced)), "detail": "; ".join(notes)}
+    return {"made": made, "twice": len(twice), "lost": lost, "raised": len(errors),
+            "notes": notes}
 
 
 def check_then_pop(pool_class):

@@ -78,20 +78,77 @@ def primary_down(ns):
     }
 
 
+# Long enough for several open_for spells (0.25 s) after the breaker opens, which takes a
+# window's worth of timeouts (10 x 0.1 s) first: what follows the first opening is what the
+# breaker chose, and that is what `waiting` judges.
+STALL = [("stalled", 3.0, None)]
+
+
+def waited(requests, slow, window):
+    """(the share of the time from the breaker's first opening to the end of the phase that
+    went into requests slower than slow, the time that share starts from, the time the
+    breaker first opened or None), in seconds since the phase began.
+
+    drive() sends requests one after another, so a slow request delays the ones behind it
+    instead of adding slow ones to the count: a breaker that keeps sending trials to a
+    stalled primary has a low p99 by count and yet spends most of the phase waiting. Time is
+    what its users feel. Before the first opening, a window's worth of timeouts is the rule
+    itself; but a window of failed requests must open any breaker, so a breaker that has not
+    opened by then is judged from the end of the window-th request -- and from the start, if
+    the phase ended before that many requests were sent (each then took longer than the
+    timeout, on average: a pool that leaks, say, makes every checkout wait for its own).
+    """
+    opened = next((r.at for r in requests if r.state == "open"), None)
+    full = requests[window - 1].at if len(requests) >= window else 0.0
+    start = full if opened is None else min(opened, full)
+    span = requests[-1].at - start
+    spent = sum(r.seconds for r in requests if r.at > start and r.seconds > slow)
+    return (spent / span if span > 0 else 0.0), start, opened
+
+
 def stall_latency(ns):
-    """fault: p99 latency while the primary stalls, learner's client over the baseline's."""
+    """fault: while the primary stalls, p99 latency as a ratio to the baseline client's, and
+    the share of the time after the breaker first opened spent in requests that waited."""
+    slow = ns["TIMEOUT"] / 2
     with backends(ns) as (primary, _, client, breaker, pools):
         drive(ns, client, primary, [("healthy", 5, 200)], breaker)  # a window of successes
         today = given(ns, "PrimaryOnlyClient")(pools[0])
         (baseline,) = drive(ns, today, primary, [("stalled", 5, 10)])
-        (stalled,) = drive(ns, client, primary, [("stalled", 5, 3000)], breaker)
+        (stalled,) = drive(ns, client, primary, STALL, breaker)
     quantile = given(ns, "quantile")
     theirs, ours = quantile(stalled, 0.99), quantile(baseline, 0.99)
+    window = ns["BREAKER_SETTINGS"]["window"]
+    waiting, start, opened = waited(stalled, slow, window)
+    if opened == start:
+        story = f"first opened {opened:.2f} s into it; from then on"
+    else:
+        story = ("never opened" if opened is None else f"opened only {opened:.2f} s into it")
+        story += (f"; from the end of its request {window} ({start:.2f} s) on" if start else
+                  f"; in all, with fewer than {window} requests sent")
     return {"ratio": theirs / ours, "p99_ms": theirs * 1e3, "baseline_p99_ms": ours * 1e3,
+            "waiting": waiting,
             "detail": f"while the primary stalled: {len(baseline)} requests of the baseline "
-                      f"client, then {len(stalled)} of yours, "
-                      f"{sum(r.seconds > ns['TIMEOUT'] / 2 for r in stalled)} of them slower "
-                      f"than {ns['TIMEOUT'] / 2 * 1e3:g} ms; {failures(stalled)}"}
+                      f"client, then {STALL[0][1]:g} s of yours, {len(stalled)} requests, "
+                      f"{sum(r.seconds > slow for r in stalled)} of them slower than "
+                      f"{slow * 1e3:g} ms; the breaker {story}, {waiting:.0%} of the time went "
+                      f"into requests that slow; {failures(stalled)}"}
+
+
+# A window of successes, then 30% of the primary's requests fail (15% ERR, 15% cut): over the
+# latest 20 calls the rate reaches 50% now and then, so the breaker opens, and each half-open
+# spell's three trials all succeed only 0.7^3 = 34% of the time.
+FLAKY = [("healthy", 0.3, None), ("flaky", 2.0, None)]
+
+
+def flaky(ns):
+    """fault: the share of requests that failed while 30% of the primary's requests fail."""
+    with backends(ns) as (primary, _, client, breaker, _):
+        _, failing = drive(ns, client, primary, FLAKY, breaker)
+    states = [r.state for r in failing]
+    opened = sum(new == "open" != old for old, new in zip(["closed", *states], states))
+    return {"failed": sum(not r.ok for r in failing) / len(failing),
+            "detail": f"in {FLAKY[1][1]:g} s of a primary failing 30% of its requests, "
+                      f"{failures(failing)}; the breaker opened {opened} times"}
 
 
 class Tracked(chaos.Connection):

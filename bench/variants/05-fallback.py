@@ -2,6 +2,7 @@
 
 Each is graded by `bench/lab_variants.py 05-fallback` (the margins of each threshold) and by
 tests/test_lab_variants.py (in `make test`): it must fail exactly the checks in "fails".
+A check in "unpinned" sits too near its threshold on some machines to be pinned either way.
 Most are the reference answer with one change, made here by replacing its lines, so that
 each variant is wrong in exactly one way and follows the reference as it changes.
 """
@@ -44,6 +45,33 @@ STUCK_HALF_OPEN = changed(
     ('self._state, self.trials, self.successes = "half_open", 0, 0', 'self._state = "half_open"'),
     ('                    self._state = "closed"\n',
      '                    self._state, self.trials, self.successes = "closed", 0, 0\n'))
+
+# A failed trial opens the breaker again but leaves opened_at where it was: open_for has long
+# passed, so it is half-open at once and every later request is another trial. While the
+# primary stalls, each of those waits out the timeout; by count they are a few per cent.
+NO_RESTART = changed(
+    "breaker",
+    ("""                    self.failed.clear()  # a fresh start: the outage's failures are over
+                return
+""", """                    self.failed.clear()  # a fresh start: the outage's failures are over
+                return
+            self._state = "open"  # opened_at stays: open_for counts from the first opening
+            return
+"""))
+
+# Opens on minimum_calls failures in a row (a consecutive-failures breaker): an outage opens
+# it as fast as the reference, but a primary that fails 30% of its requests almost never
+# fails ten in a row, so it stays closed and its requests keep failing.
+IN_A_ROW = changed(
+    "breaker",
+    ("self.failed = deque(maxlen=window)  # of each of the latest calls: did it fail?",
+     "self.in_a_row = 0  # failures since the last success"),
+    ("self.failed.clear()", "self.in_a_row = 0"),
+    ("""            self.failed.append(not ok)
+            calls = len(self.failed)
+            if calls < self.minimum_calls or sum(self.failed) < self.failure_rate * calls:""",
+     """            self.in_a_row = 0 if ok else self.in_a_row + 1
+            if self.in_a_row < self.minimum_calls:"""))
 
 # Records the successes only: the breaker never sees a failure, so it never opens.
 SUCCESSES_ONLY = changed(
@@ -120,15 +148,24 @@ class Breaker:
 
 VARIANTS = [
     {"name": "failure rate over every call, not the window", "answers": CUMULATIVE,
+     "fails": ["test_breaker", "primary_down", "stall_latency", "flaky"]},
+    {"name": "a failed trial does not restart open_for", "answers": NO_RESTART,
      "fails": ["test_breaker", "primary_down", "stall_latency"]},
+    {"name": "opens on failures in a row", "answers": IN_A_ROW,
+     "fails": ["test_breaker", "flaky"]},
     {"name": "half-open trials never reset", "answers": STUCK_HALF_OPEN,
      "fails": ["test_breaker", "primary_down"]},
     {"name": "records successes only", "answers": SUCCESSES_ONLY,
-     "fails": ["test_client", "primary_down", "stall_latency"]},
+     "fails": ["test_client", "primary_down", "stall_latency", "flaky"]},
     {"name": "fails over per request, breaker not asked", "answers": FAILOVER,
      "fails": ["test_client", "stall_latency"]},
     {"name": "leaks the connection on error", "answers": LEAK,
-     "fails": ["test_client", "no_leaks"]},
-    {"name": "connects per request", "answers": CONNECT_PER_REQUEST, "fails": ["connections"]},
+     "fails": ["test_client", "stall_latency", "flaky", "no_leaks"]},
+    # Its breaker is right, but each request pays a connect, 1-3 ms on a loaded machine: in
+    # the stall, fewer requests share the same failed trials, so its p99 by count nears the
+    # timeout's, and in the flaky phase fewer fit in an open_for spell, so its failed share
+    # grows (idle: p99 0.07 of the baseline's, failed 0.02-0.03; loaded: 0.98, 0.04-0.07).
+    {"name": "connects per request", "answers": CONNECT_PER_REQUEST, "fails": ["connections"],
+     "unpinned": ["stall_latency", "flaky"]},
     {"name": "pool.CircuitBreaker adapted", "answers": ADAPTER, "fails": []},
 ]
