@@ -92,7 +92,7 @@ def test_breaker_transitions(name):
 def test_half_open_lets_only_its_trial_calls_through():
     clock = FakeClock()
     breaker = pool.CircuitBreaker(0.5, 1, 1, 10, 2, clock=clock)
-    breaker.record(True)
+    breaker.record(False)
     clock.now = 10
     breaker.acquire_permission()
     breaker.acquire_permission()
@@ -105,10 +105,10 @@ def test_transitions_are_logged_and_reported():
     seen = []
     breaker = pool.CircuitBreaker(0.5, 1, 1, 10, 1, clock=clock,
                                   on_transition=lambda t, old, new: seen.append((t, old, new)))
-    breaker.record(True)
+    breaker.record(False)
     clock.now = 12
     breaker.acquire_permission()
-    breaker.record(False)
+    breaker.record(True)
     assert breaker.transitions == seen == [(0.0, CLOSED, OPEN), (12, OPEN, HALF_OPEN),
                                            (12, HALF_OPEN, CLOSED)]
 

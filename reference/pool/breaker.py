@@ -82,9 +82,10 @@ class CircuitBreaker:
                     raise CircuitOpen("circuit half-open: its trial calls are all under way")
                 self._trials += 1
 
-    def record(self, failed, duration=0.0):
-        """The outcome of a permitted call: failed or not, and how long it took."""
-        slow = self.slow_call_threshold is not None and duration > self.slow_call_threshold
+    def record(self, ok, seconds=0.0):
+        """The outcome of a permitted call: did it succeed, and how long it took."""
+        failed = not ok
+        slow = self.slow_call_threshold is not None and seconds > self.slow_call_threshold
         with self._lock:
             if self._state == HALF_OPEN:
                 if failed or slow:
@@ -112,9 +113,9 @@ class CircuitBreaker:
         try:
             result = fn(*args, **kwargs)
         except BaseException:
-            self.record(True, self.clock() - start)
+            self.record(False, self.clock() - start)
             raise
-        self.record(False, self.clock() - start)
+        self.record(True, self.clock() - start)
         return result
 
     def _maybe_half_open(self):

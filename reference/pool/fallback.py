@@ -205,7 +205,9 @@ class FallbackPool(Checkouts):
         try:
             resource = self.primary.acquire()
         except Exception:  # could not open, validate or wait for one: the primary is failing
-            self.breaker.record(True, self.breaker.clock() - start)
+            # Nothing was sent, so the standby may serve this checkout. A failure after the
+            # resource was used is not retried here: the primary may have acted on it.
+            self.breaker.record(False, self.breaker.clock() - start)
             self._count(self.failures, "primary")
             return self._out("standby", self.standby.acquire())
         return self._out("primary", resource, start)
@@ -225,7 +227,7 @@ class FallbackPool(Checkouts):
         with self._lock:
             route, start = self._checked_out.pop(id(resource))
         if route == "primary":
-            self.breaker.record(discard, self.breaker.clock() - start)
+            self.breaker.record(not discard, self.breaker.clock() - start)
         if discard:
             self._count(self.failures, route)
         (self.primary if route == "primary" else self.standby).release(resource,
