@@ -5,9 +5,10 @@ here, with the check's own parameters. No code here knows any particular lab.
 """
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from . import instruments, measure, sandbox
+from .metric import Metric
 
 PASSING = ("pass", "borderline", "info")
 # Beyond this share of the CPUs kept busy by other processes, a latency short of full points
@@ -25,14 +26,36 @@ class Result:
     # or "info" (a number reported, not judged)
     status: str
     score: float
-    measured: str = ""
-    threshold: str = ""
-    margin: str = ""
+    metrics: tuple = ()  # a Metric for each number the check judges or shows; none: a test
     detail: str = ""
 
     @property
     def passed(self):
         return self.status in PASSING
+
+    # measured, threshold and margin: the metrics in one string each (the JSON's summary
+    # fields, for a reader that shows one line per check).
+    @property
+    def measured(self):
+        """Every number with its label, '; '-joined; a test's outcome for a functional check."""
+        if not self.metrics:
+            return "passed" if self.passed else "failed"
+        if all(m.value is None for m in self.metrics):
+            return "not measured"
+        return "; ".join(m.measured for m in self.metrics)
+
+    @property
+    def threshold(self):
+        if not self.metrics:
+            return "passes"
+        return "; ".join(filter(None, (m.threshold for m in self.metrics))) or \
+            "reported, not scored"
+
+    @property
+    def margin(self):
+        """The margin of the number nearest to its bound (or furthest outside it)."""
+        judged = [m for m in self.metrics if m.ok is not None]
+        return min(judged, key=lambda m: m.slack).margin if judged else ""
 
     @property
     def needs_hint(self):
@@ -70,8 +93,27 @@ def functional(check, lab, program, workdir):
     task = {"kind": "functional", "check": check.id, "source": lab.test(check.id)}
     why = failure(run_sandboxed(lab, program, task, workdir, check.id))
     if why:
-        return Result(check, "fail", 0, "failed", "passes", "", why)
-    return Result(check, "pass", check.points, "passed", "passes")
+        return Result(check, "fail", 0, detail=why)
+    return Result(check, "pass", check.points)
+
+
+def expected(check):
+    """The numbers a check judges, with their bounds from its lab's file, not yet measured.
+
+    An allocation check judges allocations per unit of work; a latency check, its ratio to
+    the baseline; the other kinds, each entry of their [checks.expect] table (label, format,
+    min and/or max: none, and the number is only shown).
+    """
+    p = check.params
+    if check.kind == "allocations":
+        size = f" of {p['min_block']}+ bytes" if p.get("min_block", 1) > 1 else ""
+        return (Metric("allocations", f"allocations{size} per {p.get('unit', 'message')}",
+                       ".3f", max=p["max"]),)
+    if check.kind == "latency":
+        return (Metric("ratio", "times the baseline's", ".2f", max=p["full_at"],
+                       zero_at=p["zero_at"]),)
+    return tuple(Metric(name, e.get("label", name), e.get("format", "g"), e.get("min"),
+                        e.get("max")) for name, e in p.get("expect", {}).items())
 
 
 def allocations(check, lab, program, workdir):
@@ -84,18 +126,17 @@ def allocations(check, lab, program, workdir):
     outcome = run_sandboxed(lab, program, task, workdir, check.id)
     why = failure(outcome)
     unit = p.get("unit", "message")
-    threshold = f"<= {p['max']:g} per {unit}"
+    (metric,) = expected(check)
     if why or not capture.exists():
-        return Result(check, "fail", 0, "not measured", threshold, "",
-                      why or "no memray capture was written")
+        return Result(check, "fail", 0, (metric,), why or "no memray capture was written")
     off = instruments.allocation_probes_off(outcome.result["probes"], min_block, observer)
     if off:
-        return unmeasured(check, threshold, f"cannot count allocations on this Python "
+        return unmeasured(check, f"cannot count allocations on this Python "
                           f"({outcome.result['python']}): {'; '.join(off)}")
     units = outcome.result["units"]
     count, sites = measure.count_allocations(capture, min_block, exclude_observer=observer)
-    per = count / units
-    ok = per <= p["max"]
+    metric = replace(metric, value=count / units)
+    ok = metric.ok
     what = f"of at least {min_block} bytes" if min_block > 1 else "of any size"
     if observer:
         what += (", not counting what memray's tracking makes CPython allocate for each call "
@@ -104,14 +145,13 @@ def allocations(check, lab, program, workdir):
     if not ok and sites:
         detail += "; the most, in your code: " + "; ".join(
             _site(n, where, program) for where, n in sites.most_common(3))
-    return Result(check, "pass" if ok else "fail", check.points if ok else 0,
-                  f"{per:.3f} per {unit}", threshold,
-                  f"{abs(p['max'] - per):.3f} {'under' if ok else 'over'}", detail)
+    return Result(check, "pass" if ok else "fail", check.points if ok else 0, (metric,),
+                  detail)
 
 
-def unmeasured(check, threshold, why):
+def unmeasured(check, why):
     """The grader's own instrument reads wrong on this interpreter: no verdict, no points."""
-    return Result(check, "unmeasured", 0, "not measured", threshold, "",
+    return Result(check, "unmeasured", 0, expected(check),
                   why + " -- not judged, and not held against your code (the README's "
                   "\"Python versions\" says what each Python measures)")
 
@@ -146,8 +186,7 @@ def latency(check, lab, program, workdir):
     p = check.params
     full_at, zero_at = p["full_at"], p["zero_at"]
     resolution, max_halfwidth = p.get("resolution", 0.05), p.get("max_halfwidth", 0.15)
-    threshold = f"<= {full_at:g} (0 points at {zero_at:g})"
-    undecided = smoke_and_probe(check, lab, program, workdir, threshold)
+    undecided = smoke_and_probe(check, lab, program, workdir)
     if undecided:
         return undecided
     values, rounds, others = [], p.get("rounds", 3), measure.OtherLoad()  # the rounds' own
@@ -161,7 +200,7 @@ def latency(check, lab, program, workdir):
         others.stop(mine=(outcome.result or {}).get("cpu", 0.0))
         if outcome.reason or not output.exists():
             why = (outcome.reason or "pyperf wrote no result") + _tail(outcome.stderr)
-            return Result(check, "fail", 0, "not measured", threshold, "", why)
+            return Result(check, "fail", 0, expected(check), why)
         values += measure.ratio_values(output)
         ratio, low, high = measure.median_interval(values)
         low, high = min(low, ratio * (1 - resolution)), max(high, ratio * (1 + resolution))
@@ -194,15 +233,15 @@ def latency(check, lab, program, workdir):
         detail += (f" -- it holds the threshold and is wider than "
                    f"+/-{max_halfwidth:.0%} of the ratio: too noisy to decide; "
                    "not passed -- grade again on a quieter machine")
-    return Result(check, status, score, f"{ratio:.2f}x, 95% {low:.2f}-{high:.2f}", threshold,
-                  f"{abs(full_at - ratio):.2f} {'under' if ratio <= full_at else 'over'}",
+    (metric,) = expected(check)
+    return Result(check, status, score, (replace(metric, value=ratio, interval=(low, high)),),
                   detail)
 
 
 PROBE_RUNS = 3  # sandboxed runs of a check's probe before it is believed below its minimum
 
 
-def smoke_and_probe(check, lab, program, workdir, threshold):
+def smoke_and_probe(check, lab, program, workdir):
     """None if the latency check can go on to measure; else its Result, undecided or failed.
 
     The candidate runs once first, so that its errors read well. Then the check's probe, if it
@@ -221,7 +260,7 @@ def smoke_and_probe(check, lab, program, workdir, threshold):
         others.stop(mine=(outcome.result or {}).get("cpu", 0.0))
         why = failure(outcome)
         if why:
-            return Result(check, "fail", 0, "not measured", threshold, "", why)
+            return Result(check, "fail", 0, expected(check), why)
         if not probe or outcome.result["probe"]["value"] >= probe["min"]:
             return None
         seen.append(outcome.result["probe"])
@@ -230,10 +269,10 @@ def smoke_and_probe(check, lab, program, workdir, threshold):
                 f"check needs {probe['min']:g}x or more (the last: {seen[-1]['detail']})")
     busy = others.cpus
     if busy is not None and busy > BUSY * os.cpu_count():
-        return Result(check, "noisy", 0, "not measured", threshold, "", (
+        return Result(check, "noisy", 0, expected(check), (
             f"{measured} while other processes kept {busy:.1f} of {os.cpu_count()} CPUs "
             "busy: not decided, not passed -- grade again on a quieter machine"))
-    return unmeasured(check, threshold, (
+    return unmeasured(check, (
         f"cannot measure this on this Python ({outcome.result['python']}): the baseline "
         f"does not show what this check compares against -- {measured}. {probe['why']}"))
 
@@ -248,61 +287,26 @@ def metrics(check, lab, program, workdir):
     only reports its numbers ("info").
     """
     p = check.params
-    expect = p.get("expect", {})
-    threshold = "; ".join(filter(None, (bound_text(n, e) for n, e in expect.items())))
+    expect = expected(check)
     wall = p.get("wall", lab.limits["seconds"] - 3)
     task = {"kind": check.kind, "workload": p["workload"], "wall": wall}
     outcome = run_sandboxed(lab, program, task, workdir, check.id)
     why = failure(outcome)
     if why:
-        return Result(check, "fail", 0, "not measured", threshold, "", why)
+        return Result(check, "fail", 0, expect, why)
     got = outcome.result["metrics"]
-    missing = [name for name in expect if name not in got]
+    missing = [m.name for m in expect if m.name not in got]
     if missing:
-        return Result(check, "fail", 0, "not measured", threshold, "",
+        return Result(check, "fail", 0, expect,
                       f"the workload {p['workload']} reported no {', '.join(missing)} "
                       "(a fault in the lab, not in the submission: tell the instructor)")
-    measured = "; ".join(f"{got[name]:{e.get('format', 'g')}} {e.get('label', name)}"
-                         for name, e in expect.items())
-    slack = sorted((_slack(got[name], e), name) for name, e in expect.items()
-                   if "min" in e or "max" in e)
+    found = tuple(replace(m, value=got[m.name]) for m in expect)
     detail = outcome.result.get("detail", "")
-    if not slack:
-        return Result(check, "info", check.points, measured, "reported, not scored", "",
-                      detail)
-    (worst, name), e = slack[0], expect[slack[0][1]]
-    ok = worst >= 0
-    side = ("under" if ok else "over") if "max" in e else ("above" if ok else "below")
-    margin = f"{abs(_gap(got[name], e)):{e.get('format', 'g')}} {side}"
-    return Result(check, "pass" if ok else "fail", check.points if ok else 0, measured,
-                  threshold, margin, detail)
-
-
-def bound_text(name, e):
-    """'label <= max' and/or 'label >= min' for one expect entry; '' if it has no bound."""
-    fmt, label = e.get("format", "g"), e.get("label", name)
-    parts = []
-    if "min" in e:
-        parts.append(f"{label} >= {e['min']:{fmt}}".strip())
-    if "max" in e:
-        parts.append(f"{label} <= {e['max']:{fmt}}".strip())
-    return ", ".join(parts)
-
-
-def _gap(value, e):
-    """How far value is inside its bound (negative: outside), in the metric's own unit."""
-    gaps = []
-    if "max" in e:
-        gaps.append(e["max"] - value)
-    if "min" in e:
-        gaps.append(value - e["min"])
-    return min(gaps)
-
-
-def _slack(value, e):
-    """_gap relative to the bound, so that bounds in different units can be compared."""
-    bound = e.get("max", e.get("min"))
-    return _gap(value, e) / (abs(bound) or 1)
+    judged = [m for m in found if m.judged]
+    if not judged:
+        return Result(check, "info", check.points, found, detail)
+    ok = all(m.ok for m in judged)
+    return Result(check, "pass" if ok else "fail", check.points if ok else 0, found, detail)
 
 
 def _tail(stderr):

@@ -150,8 +150,7 @@ def rule(c):
     if c.kind == "latency":
         return (f"ratio to the baseline at most {p['full_at']:g} for full points, none at "
                 f"{p['zero_at']:g} or above (pyperf)")
-    bounds = "; ".join(filter(None, (checks.bound_text(name, e)
-                                     for name, e in p.get("expect", {}).items())))
+    bounds = "; ".join(filter(None, (m.threshold for m in checks.expected(c))))
     return f"{bounds or 'reported, not scored'} ({MEASURED_BY[c.kind]})"
 
 

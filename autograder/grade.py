@@ -126,7 +126,7 @@ def probe_failures(lab, outcome):
             raise BrokenSubmission(_signature_message(lab, found))
         return None
     why = checks.failure(outcome) or "the code did not load"
-    return [checks.Result(c, "fail", 0, "not run", "", "", f"the notebook's code did not "
+    return [checks.Result(c, "fail", 0, checks.expected(c), f"the notebook's code did not "
                           f"finish loading: {why}") for c in lab.checks]
 
 

@@ -82,9 +82,11 @@ class Graded:
         if self.report is None:
             return f"Not graded: {self.error}"
         r = self.report
-        lines = [f"{c['status'].upper():10s} {c['name']}: {c['measured']} ({c['score']:g}/"
-                 f"{c['points']:g})" + (f" -- hint: {c['hint']}" if c["hint"] else "")
-                 for c in r["checks"]]
+        lines = []
+        for c in r["checks"]:
+            lines.append(f"{c['status'].upper():10s} {c['name']} ({c['score']:g}/{c['points']:g})")
+            lines += [f"    {m['line']}" for m in c["metrics"]]
+            lines += [f"    hint: {c['hint']}"] if c["hint"] else []
         lines.append(f"Score {r['score']:g}/{r['max_score']:g} -- {r['verdict']}")
         return "\n".join(filter(None, [self._warning(), *lines]))
 
@@ -97,17 +99,21 @@ class Graded:
         r = self.report
         colour = {"pass": "#1a7f37", "info": "#555", "borderline": "#9a6700",
                   "unmeasured": "#9a6700"}
+        # A row per check, then a row per number it measured: its own bound and margin.
         rows = "".join(
             f"<tr><td style='color:{colour.get(c['status'], '#cf222e')}'><b>"
-            f"{e(c['status'].upper())}</b></td><td>{e(c['name'])}</td><td>{e(c['measured'])}"
-            f"</td><td>{e(c['threshold'])}</td><td>{e(c['margin'])}</td>"
-            f"<td>{c['score']:g}/{c['points']:g}</td></tr>" for c in r["checks"])
+            f"{e(c['status'].upper())}</b></td><td>{e(c['name'])}</td><td></td><td></td>"
+            f"<td>{c['score']:g}/{c['points']:g}</td></tr>"
+            + "".join(f"<tr><td></td><td style='padding-left:1.5em'>{e(m['measured'])}</td>"
+                      f"<td>{e(m['bound'] or 'not judged')}</td><td>{e(m['margin'])}</td>"
+                      "<td></td></tr>" for m in c["metrics"])
+            for c in r["checks"])
         notes = "".join(
             f"<li><b>{e(c['name'])}</b>: {e(c['detail'])}"
             + (f"<br><i>hint:</i> {e(c['hint'])}" if c["hint"] else "") + "</li>"
             for c in r["checks"] if c["hint"] or c["detail"] and c["kind"] != "functional")
         verdict = r["verdict"]
-        return (f"{head}<table><tr><th></th><th>check</th><th>measured</th><th>threshold</th>"
+        return (f"{head}<table><tr><th></th><th>check, and what it measured</th><th>bound</th>"
                 f"<th>margin</th><th>points</th></tr>{rows}</table>"
                 f"<p><b>Score {r['score']:g}/{r['max_score']:g} -- {verdict}</b> "
                 f"(graded in {r['seconds']:.1f} s; the written answer is graded by hand)</p>"

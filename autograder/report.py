@@ -5,38 +5,62 @@ import csv
 import json
 import os
 import sys
+import textwrap
 import xml.etree.ElementTree as ET
 
 MARK = {"pass": "PASS", "fail": "FAIL", "borderline": "BORDERLINE", "noisy": "NOISY",
         "unmeasured": "UNMEASURED", "info": "INFO"}
+WIDTH = 100  # a terminal's: no line of the table is longer
+STATUS = max(map(len, MARK.values()))
+UNDER = " " * (STATUS + 4)  # where what a check measured, its detail and its hint start
 
 
 def _points(x):
     return f"{x:g}"
 
 
+def _wrap(text, indent="", hanging=""):
+    """text in lines of at most WIDTH, each of its own lines wrapped on its own. A word longer
+    than a line (a long path) is cut at the edge and goes on in the next line: nothing is lost
+    and no line is longer. Hyphens do not break a line, so '0.61-0.67' stays whole."""
+    return [line for paragraph in str(text).splitlines() or [""]
+            for line in textwrap.wrap(paragraph, WIDTH, initial_indent=indent,
+                                      subsequent_indent=indent + hanging,
+                                      break_on_hyphens=False) or [""]]
+
+
+def findings(r):
+    """What a check found, one line per number ("0.0002 of requests failed -- at most 0.01:
+    0.0098 under"); a test's outcome ("passed", "failed") for a check without numbers."""
+    return [m.line for m in r.metrics] or [r.measured]
+
+
 def table(report):
-    rows = [("", "check", "measured", "threshold", "margin", "points")]
-    for r in report.results:
-        rows.append((MARK[r.status], r.check.name, r.measured, r.threshold, r.margin,
-                     f"{_points(r.score)}/{_points(r.check.points)}"))
-    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
-    lines = [f"{report.lab.title} -- {report.submission}", ""]
-    for row in rows:
-        lines.append("  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip())
-    lines.append("")
-    passing = sum(r.passed for r in report.results)
-    lines.append(f"Score {_points(report.score)}/{_points(report.lab.points)} -- {report.verdict} "
-                 f"({passing} of {len(report.results)} checks pass; the written answer is "
-                 "graded by hand)")
-    lines.append(f"Graded in {report.seconds:.1f} s; isolation: {report.isolation}")
-    notes = [r for r in report.results if not r.passed or r.detail and r.check.kind != "functional"]
-    if notes:
+    """The terminal's report: a short row per check (status, name, points), and under it a
+    line per number it measured, then its detail and, if it failed, its hint."""
+    points = [f"{_points(r.score)}/{_points(r.check.points)}" for r in report.results]
+    points_width = max(map(len, ["points", *points]))
+    name_width = min(max(len(r.check.name) for r in report.results),
+                     WIDTH - STATUS - 4 - points_width)
+    lines = [*_wrap(f"{report.lab.title} -- {report.submission}", hanging="    "), "",
+             f"{'':{STATUS}}  {'check':{name_width}}  {'points':>{points_width}}"]
+    for r, score in zip(report.results, points):
+        name = textwrap.wrap(r.check.name, name_width, break_on_hyphens=False)
+        lines.append(f"{MARK[r.status]:{STATUS}}  {name[0]:{name_width}}  {score:>{points_width}}")
+        lines += [" " * (STATUS + 2) + rest for rest in name[1:]]
+        under = [line for m in r.metrics for line in _wrap(m.line, UNDER, "    ")]
+        under += _wrap(r.detail, UNDER) if r.detail else []
+        under += _wrap(f"hint: {r.check.hint}", UNDER, "      ") if r.needs_hint and \
+            r.check.hint else []
+        lines += [*under, ""] if under else []  # a blank line ends a check with lines under it
+    if lines[-1]:
         lines.append("")
-    for r in notes:
-        lines.append(f"* {r.check.name}: {r.detail}")
-        if r.needs_hint and r.check.hint:
-            lines.append(f"  hint: {r.check.hint}")
+    passing = sum(r.passed for r in report.results)
+    lines += _wrap(f"Score {_points(report.score)}/{_points(report.lab.points)} -- "
+                   f"{report.verdict} ({passing} of {len(report.results)} checks pass; the "
+                   "written answer is graded by hand)", hanging="  ")
+    lines += _wrap(f"Graded in {report.seconds:.1f} s; isolation: {report.isolation}",
+                   hanging="  ")
     return "\n".join(lines)
 
 
@@ -49,6 +73,7 @@ def to_dict(report):
         "checks": [{"id": r.check.id, "name": r.check.name, "kind": r.check.kind,
                     "status": r.status, "score": r.score, "points": r.check.points,
                     "measured": r.measured, "threshold": r.threshold, "margin": r.margin,
+                    "metrics": [m.to_dict() for m in r.metrics],
                     "detail": r.detail, "hint": r.check.hint if r.needs_hint else ""}
                    for r in report.results],
     }
@@ -64,7 +89,7 @@ def junit(*reports):
                               time=f"{report.seconds:.2f}")
         for r in report.results:
             case = ET.SubElement(suite, "testcase", classname=report.lab.id, name=r.check.name)
-            summary = f"measured {r.measured}; threshold {r.threshold}; {r.detail}".strip("; ")
+            summary = "\n".join(filter(None, [*findings(r), r.detail]))
             if r.passed:
                 ET.SubElement(case, "system-out").text = summary
             else:
@@ -87,10 +112,10 @@ def markdown(reports, not_started=(), broken=()):
     lines += [f"| {lab_id} | -- | not started |" for lab_id in not_started]
     for r in reports:
         lines += ["", f"### {cell(r.lab.title)}", "",
-                  "| | check | measured | threshold | points |", "|---|---|---|---|---|"]
-        lines += [f"| {MARK[x.status]} | {cell(x.check.name)} | {cell(x.measured)} | "
-                  f"{cell(x.threshold)} | {_points(x.score)}/{_points(x.check.points)} |"
-                  for x in r.results]
+                  "| | check | measured -- bound: margin | points |", "|---|---|---|---|"]
+        lines += [f"| {MARK[x.status]} | {cell(x.check.name)} | "
+                  f"{'<br>'.join(map(cell, findings(x)))} | "
+                  f"{_points(x.score)}/{_points(x.check.points)} |" for x in r.results]
         hints = [f"- {cell(x.check.name)}: {cell(x.check.hint)}" for x in r.results
                  if x.needs_hint and x.check.hint]
         lines += ["", *hints] if hints else []
@@ -105,8 +130,7 @@ def gradescope(report):
         "tests": [{"name": r.check.name, "score": r.score, "max_score": r.check.points,
                    "status": "passed" if r.passed else "failed",
                    "output": "\n".join(filter(None, [
-                       f"measured {r.measured}, threshold {r.threshold}", r.detail,
-                       f"hint: {r.check.hint}" if r.needs_hint else ""]))}
+                       *findings(r), r.detail, f"hint: {r.check.hint}" if r.needs_hint else ""]))}
                   for r in report.results],
     }
 

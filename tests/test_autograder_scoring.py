@@ -75,7 +75,7 @@ def test_a_ratio_clearly_under_the_threshold_passes_after_one_round(monkeypatch,
     attempts = measured(monkeypatch, tmp_path, [spread(0.35)])
     result = checks.latency(check, lab, [], tmp_path)
     assert (result.status, result.score, len(attempts)) == ("pass", 3, 1)
-    assert result.measured.startswith("0.35x, 95% 0.33-0.37")  # at least +/-5%
+    assert result.measured.startswith("0.35 times the baseline's, 95% 0.33-0.37")  # >= +/-5%
     assert result.margin == f"{check.params['full_at'] - 0.35:.2f} under"
 
 
@@ -178,7 +178,7 @@ def test_every_bound_must_hold_and_the_tightest_sets_the_margin(monkeypatch, tmp
     result = checks.metrics(check, any_lab, [], tmp_path)
     assert (result.status, result.score) == ("pass", 2)
     assert result.measured == "99.5% served; 0.02 new() calls per get"
-    assert result.threshold == "served >= 99.0%; new() calls per get <= 0.1"
+    assert result.threshold == "served >= 99%; new() calls per get <= 0.1"
     assert result.margin == "0.5% above" and result.detail == "from the workload"
     reported(monkeypatch, {"rate": 0.995, "news": 0.5})
     result = checks.metrics(check, any_lab, [], tmp_path)
