@@ -9,7 +9,7 @@ BENCH_READY := $(VENV)/.bench-ready
 # nbgrader shells out to alembic, and jupyter-book to jupyter: the venv's bin/ comes first.
 export PATH := $(abspath $(BIN)):$(PATH)
 
-.PHONY: help book test test-313 test-ft bench lab grade grade-all labs clean distclean
+.PHONY: help book test test-313 test-ft bench lab lab-instructor grade grade-all labs clean distclean
 
 help:
 	@echo "make book    build the website into book/_build/html"
@@ -17,7 +17,9 @@ help:
 	@echo "make test-313 run every test on CPython 3.13 (with the GIL) as well, in .venv-313"
 	@echo "make test-ft run the reference library's tests on free-threaded Python 3.13t, GIL off"
 	@echo "make bench   run the pyperf benchmarks into bench/results"
-	@echo "make lab     open the labs in JupyterLab"
+	@echo "make lab     open the labs in a learner's JupyterLab; it prints the URL to open"
+	@echo "make lab-instructor   the same with nbgrader's instructor tools (Formgrader...)"
+	@echo "             both pass LAB_FLAGS=\"--ip=0.0.0.0 --no-browser\" on to JupyterLab"
 	@echo "make grade LAB=01-escape NB=labs/01-escape/escape.ipynb   grade a lab notebook"
 	@echo "make grade-all   grade every lab you have started in labs/"
 	@echo "make labs    regenerate the student notebooks in labs/ from labs/solutions/ (never over answers)"
@@ -84,8 +86,19 @@ bench: $(BENCH_READY)
 	$(BIN)/python bench/report.py
 	@echo "Results: bench/results/README.md"
 
+# JupyterLab on labs/, configured for this run only: JUPYTER_CONFIG_PATH puts the course's
+# folders in jupyter/ ahead of ~/.jupyter and the venv's config, which stay as they are. It
+# starts in labs/, where nbgrader reads nbgrader_config.py (the Formgrader needs the course).
+define jupyter-lab
+cd labs && JUPYTER_CONFIG_PATH=$(1)$${JUPYTER_CONFIG_PATH:+:$$JUPYTER_CONFIG_PATH} \
+	$(abspath $(BIN))/jupyter lab $(LAB_FLAGS)
+endef
+
 lab: $(READY)
-	$(BIN)/jupyter lab labs
+	$(call jupyter-lab,$(abspath jupyter/student):$(abspath jupyter/shared))
+
+lab-instructor: $(READY)
+	$(call jupyter-lab,$(abspath jupyter/shared))
 
 grade: $(READY)
 	@test -n "$(LAB)" -a -n "$(NB)" || { echo "usage: make grade LAB=01-escape NB=labs/01-escape/escape.ipynb (NB may be a folder of notebooks)"; exit 2; }

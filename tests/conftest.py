@@ -1,3 +1,4 @@
+import os
 import shutil
 import subprocess
 import sys
@@ -8,6 +9,9 @@ import pytest
 import pool
 
 ROOT = Path(__file__).resolve().parent.parent
+CHROMIUM, CHROMEDRIVER = "/usr/bin/chromium", "/usr/bin/chromedriver"
+# Where the browser tests leave a screenshot of what they read, for a person to look at.
+SHOTS = ROOT / "test-results" / "screenshots"
 # The labs' plausible submissions (bench/variants) and the script that grades them are shared
 # by the tests and `bench/lab_variants.py`.
 sys.path.insert(0, str(ROOT / "bench"))
@@ -82,3 +86,29 @@ def in_thread(fn, *args):
     t.start()
     t.join()
     return out[0]
+
+
+def headless_chromium(profile):
+    """Debian's Chromium, headless, driven by selenium, with its profile in the folder profile.
+    Without it the test that asked is skipped, saying how to install it -- or fails, under
+    REQUIRE_BROWSER=1 (CI)."""
+    if not (Path(CHROMIUM).exists() and Path(CHROMEDRIVER).exists()):
+        message = ("headless Chromium is not installed: apt-get install chromium "
+                   "chromium-driver (Debian's packages) to read pages in a browser")
+        if os.environ.get("REQUIRE_BROWSER"):
+            pytest.fail(message)
+        pytest.skip(message)
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    options = webdriver.ChromeOptions()
+    options.binary_location = CHROMIUM
+    for flag in ["--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                 "--disable-background-networking", "--disable-component-update",
+                 "--disable-sync", "--no-first-run", "--window-size=1280,900",
+                 f"--user-data-dir={profile}"]:
+        options.add_argument(flag)
+    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
+    driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
+    driver.set_page_load_timeout(60)
+    return driver

@@ -15,9 +15,9 @@ from urllib.parse import urldefrag, urljoin, urlparse
 
 import pytest
 
+from conftest import SHOTS, headless_chromium
+
 ROOT = Path(__file__).resolve().parent.parent
-CHROMIUM, CHROMEDRIVER = "/usr/bin/chromium", "/usr/bin/chromedriver"
-SHOTS = ROOT / "test-results" / "screenshots"
 CHAPTERS = ["intro", "escape", "local", "victim", "steal", "fallback", "references", "glossary"]
 
 
@@ -183,29 +183,11 @@ def test_internal_links_resolve(site):
 
 @pytest.fixture(scope="module")
 def browser(site):
-    if not (Path(CHROMIUM).exists() and Path(CHROMEDRIVER).exists()):
-        message = ("headless Chromium is not installed: apt-get install chromium "
-                   "chromium-driver (Debian's packages) to read the site in a browser")
-        if os.environ.get("REQUIRE_BROWSER"):
-            pytest.fail(message)
-        pytest.skip(message)
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
-
+    driver = headless_chromium(site.parent / "chromium-profile")
     handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(site))
     handler.log_message = lambda *args: None
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
     threading.Thread(target=server.serve_forever, daemon=True).start()
-    options = webdriver.ChromeOptions()
-    options.binary_location = CHROMIUM
-    for flag in ["--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-                 "--disable-background-networking", "--disable-component-update",
-                 "--disable-sync", "--no-first-run", "--window-size=1280,900",
-                 f"--user-data-dir={site.parent / 'chromium-profile'}"]:
-        options.add_argument(flag)
-    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
-    driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
-    driver.set_page_load_timeout(60)
     base = f"http://127.0.0.1:{server.server_address[1]}/"
     yield driver, base
     driver.quit()
