@@ -299,3 +299,19 @@ def test_without_breaker_and_fallback_the_same_fault_costs_requests():
     during = [r for r in run.requests if fault_at <= r.at < recovered_at]
     assert sum(r.ok for r in during) / len(during) < 0.5
     assert run.success_rate < 0.99
+
+
+def test_a_waiting_checkout_is_served_before_a_later_one():
+    """First come, first served: the thread that releases a resource cannot take it straight
+    back ahead of a thread already waiting for one (under the GIL it would, every time)."""
+    resources = pool.ResourcePool(object, max_size=1, acquire_timeout=2)
+    held, got = resources.acquire(), []
+    waiter = threading.Thread(target=lambda: got.append(resources.acquire()))
+    waiter.start()
+    assert pool.chaos.wait_until(lambda: resources._waiting, timeout=2), "nobody waited"
+    resources.release(held)
+    resources.acquire_timeout = 0.05  # the releasing thread's next checkout, at once
+    with pytest.raises(pool.PoolTimeout):
+        resources.acquire()
+    waiter.join(timeout=2)
+    assert got == [held], "the thread that was waiting should have had the released resource"

@@ -4,6 +4,8 @@ of those names again must be refused by name, never measured with. And the stall
 the time its requests spent waiting, which drive()'s one-at-a-time requests hide from a count."""
 
 import importlib.util
+import threading
+import time
 from collections import namedtuple
 
 import pytest
@@ -76,3 +78,35 @@ def test_the_stall_is_judged_by_the_time_spent_waiting_from_the_first_opening(
         case, requests, share):
     waiting, _, _ = workloads.waited(requests, SLOW / 2, WINDOW)
     assert waiting == pytest.approx(share, rel=0.01), case
+
+
+class Counting:
+    """A client whose requests take a moment, counting how many are under way at once."""
+
+    def __init__(self):
+        self.now = self.most = 0
+        self.lock = threading.Lock()
+
+    def request(self, payload):
+        with self.lock:
+            self.now += 1
+            self.most = max(self.most, self.now)
+        time.sleep(0.005)
+        with self.lock:
+            self.now -= 1
+        return payload
+
+
+class Primary:
+    """inject() sets a fault's settings on it: a stand-in for a ChaosService."""
+
+
+@pytest.mark.parametrize("clients", [1, 4])
+def test_drive_sends_from_its_clients_at_once_and_stops_at_a_phases_most(clients):
+    ns = namespace()
+    client = Counting()
+    ((fault, requests),) = ns["drive"](client, Primary(), [("slow", 5.0, 40)], clients=clients)
+    assert fault == "slow" and len(requests) == 40, "a phase sends at most its most"
+    assert all(r.ok for r in requests)
+    assert client.most == clients, f"{clients} clients: {client.most} requests were under way at once"
+    assert [r.at for r in requests] == sorted(r.at for r in requests), "in the order they ended"

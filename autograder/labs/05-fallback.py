@@ -2,8 +2,8 @@
 
 Each brings up a primary and a standby pool.ChaosService on loopback (a fault check's sandbox
 has its own), builds the learner's Breaker and FallbackClient on the lab's connection pools,
-and sends requests one after another with the lab's drive() while the primary goes through
-a schedule of faults. What a check reads comes from the grader's side: the requests drive()
+and sends requests with the lab's drive() -- one after another, or from CLIENTS threads at
+once -- while the primary goes through a schedule of faults. What a check reads comes from the grader's side: the requests drive()
 timed and checked, the breaker's state after each, the services' count of accepted
 connections, and the process's open file descriptors.
 """
@@ -183,6 +183,34 @@ def no_leaks(ns):
     return {"descriptors": probes.open_fds() - before, "checked_out": out,
             "detail": f"{len(live)} connections never closed; while the primary failed 30% "
                       f"of its requests, {failures(flaky)}"}
+
+
+# A window of successes, then the primary answers every request in 60 ms: nothing fails, but
+# CLIENTS threads share four connections, each busy 60 ms a request.
+SLOW = [("slow", 2.0, None)]
+
+
+def slow_primary(ns):
+    """fault: while the primary answers slowly to CLIENTS threads at once, the share of
+    requests slower than slow_call -- as PrimaryOnlyClient's, all of them -- and their p99."""
+    slow, clients = ns["BREAKER_SETTINGS"]["slow_call"], ns["CLIENTS"]
+    with backends(ns) as (primary, _, client, breaker, pools):
+        drive(ns, client, primary, [("healthy", 5, 200)], breaker)  # a window of successes
+        (baseline,) = drive(ns, given(ns, "PrimaryOnlyClient")(pools[0]), primary,
+                            [("slow", 1.0, None)], clients=clients)
+        (slowed,) = drive(ns, client, primary, SLOW, breaker, clients=clients)
+    quantile = given(ns, "quantile")
+    states = [r.state for r in slowed]
+    opened = sum(new == "open" != old for old, new in zip(["closed", *states], states))
+    late = sum(r.seconds > slow for r in slowed)
+    return {"slow_share": late / len(slowed), "p99_ms": quantile(slowed, 0.99) * 1e3,
+            "baseline_p99_ms": quantile(baseline, 0.99) * 1e3,
+            "detail": f"{clients} clients at once while the primary answered in "
+                      f"{ns['FAULTS']['slow']['stall_ms']} ms: PrimaryOnlyClient's "
+                      f"{len(baseline)} requests, {failures(baseline)}; then {SLOW[0][1]:g} s "
+                      f"of yours, {len(slowed)} requests, {late} of them slower than "
+                      f"{slow * 1e3:g} ms; the breaker opened {opened} times; "
+                      f"{failures(slowed)}"}
 
 
 def connections(ns):

@@ -11,6 +11,10 @@ below ``minimumIdle``), while here every resource idle past ``max_idle_time`` is
 
 - at most ``max_size`` resources exist; ``acquire`` waits up to ``acquire_timeout`` seconds for
   one, then raises ``PoolTimeout`` saying how long it waited and how many were in use;
+- waiters are served first come, first served, as HikariCP hands a returned connection to a
+  waiting thread: a thread that has just released a resource cannot take it straight back
+  ahead of one that was waiting (under the GIL it would, each time -- the releasing thread
+  runs on while the woken one waits for the GIL -- and a waiter starves until its timeout);
 - idle resources are reused last-in first-out, so the warm ones stay warm and the rest age:
   one idle longer than ``max_idle_time`` is closed instead of used;
 - ``validate(resource)`` (a pre-ping) runs on every checkout; a resource that fails it is
@@ -87,6 +91,7 @@ class ResourcePool(Checkouts):
         self._idle = deque()  # (resource, time it became idle); newest on the right
         self._in_use = self._created = self._discarded = self._waits = self._timeouts = 0
         self._wait_times = deque(maxlen=1024)
+        self._waiting = deque()  # a token per thread waiting in acquire, first come first
         self._cond = threading.Condition()
 
     def acquire(self):
@@ -96,8 +101,8 @@ class ResourcePool(Checkouts):
         while True:
             with self._cond:
                 stale = self._take_stale()
-                if not self._idle and self._in_use >= self.max_size:
-                    self._wait_for_one(start, deadline)
+                if self._waiting or not self._idle and self._in_use >= self.max_size:
+                    self._wait_for_one(start, deadline)  # in line behind earlier waiters
                 self._in_use += 1  # this slot is ours: open or check outside the lock
                 resource = self._idle.pop()[0] if self._idle else None  # the warmest
             for old in stale:
@@ -116,13 +121,21 @@ class ResourcePool(Checkouts):
             self._discard(resource)  # it failed its pre-ping: try another
 
     def _wait_for_one(self, start, deadline):
-        while not self._idle and self._in_use >= self.max_size:
-            left = deadline - time.monotonic()
-            if left <= 0:
-                self._timeouts += 1
-                raise PoolTimeout(f"waited {time.monotonic() - start:.3f} s for a resource: "
-                                  f"all {self._in_use} of {self.max_size} are in use")
-            self._cond.wait(left)
+        """Wait (holding the lock) until this thread is first in line and a resource or a
+        slot is free; PoolTimeout at the deadline."""
+        me = object()
+        self._waiting.append(me)
+        try:
+            while self._waiting[0] is not me or not self._idle and self._in_use >= self.max_size:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    self._timeouts += 1
+                    raise PoolTimeout(f"waited {time.monotonic() - start:.3f} s for a resource: "
+                                      f"all {self._in_use} of {self.max_size} are in use")
+                self._cond.wait(left)
+        finally:
+            self._waiting.remove(me)
+            self._cond.notify_all()  # the next in line may go, or must see it is now first
         self._waits += 1
         self._wait_times.append(time.monotonic() - start)
 
@@ -156,7 +169,7 @@ class ResourcePool(Checkouts):
         with self._cond:
             self._in_use -= 1
             self._idle.append((resource, time.monotonic()))
-            self._cond.notify()
+            self._cond.notify_all()  # only the first in line takes it: the others wait on
 
     def _discard(self, resource):
         """Close a resource that was in use, and free its slot."""
@@ -168,7 +181,7 @@ class ResourcePool(Checkouts):
     def _give_back_slot(self):
         with self._cond:
             self._in_use -= 1
-            self._cond.notify()
+            self._cond.notify_all()
 
     def close(self):
         """Close every idle resource (in-use ones are closed when they are released)."""
