@@ -88,9 +88,12 @@ bench: $(BENCH_READY)
 
 # JupyterLab on labs/, configured for this run only: JUPYTER_CONFIG_PATH puts the course's
 # folders in jupyter/ ahead of ~/.jupyter and the venv's config, which stay as they are. It
-# starts in labs/, where nbgrader reads nbgrader_config.py (the Formgrader needs the course).
+# starts in labs/, where nbgrader reads nbgrader_config.py (the Formgrader needs the course),
+# with the settings every graded process measures under (glibc's mmap threshold...), which
+# its kernels inherit: the labs' timings in the notebook are then measured as the grader's.
 define jupyter-lab
-cd labs && JUPYTER_CONFIG_PATH=$(1)$${JUPYTER_CONFIG_PATH:+:$$JUPYTER_CONFIG_PATH} \
+cd labs && env $$($(abspath $(BIN))/python -m autograder environment) \
+	JUPYTER_CONFIG_PATH=$(1)$${JUPYTER_CONFIG_PATH:+:$$JUPYTER_CONFIG_PATH} \
 	$(abspath $(BIN))/jupyter lab $(LAB_FLAGS)
 endef
 

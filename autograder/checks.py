@@ -28,6 +28,7 @@ class Result:
     score: float
     metrics: tuple = ()  # a Metric for each number the check judges or shows; none: a test
     detail: str = ""
+    ran: bool = True  # False: not run, as the code did not load (failed, no points, no hint)
 
     @property
     def passed(self):
@@ -59,8 +60,9 @@ class Result:
 
     @property
     def needs_hint(self):
-        """A check the code failed: not one the grader could not measure here."""
-        return not self.passed and self.status != "unmeasured"
+        """A check the code failed: not one the grader could not measure here, nor one not
+        run (the report says why the code did not load instead)."""
+        return not self.passed and self.status != "unmeasured" and self.ran
 
 
 def spec(lab, program, task):

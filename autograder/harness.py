@@ -78,13 +78,20 @@ def run_cell(grade_id, source, ns):
 
 
 def load_program(spec, report=None):
+    """Run the program's cells in one namespace. With report: each cell's start ("cell-start",
+    so that a run that ends inside a cell -- timed out, exited -- names it), each cell's error
+    ("cell-error") and the end of the program ("loaded")."""
     ns = {"__name__": "__lab__"}
     for grade_id, source in spec["program"]:
+        if report:
+            report(event="cell-start", cell=grade_id)
         try:
             run_cell(grade_id, source, ns)
         except BaseException as e:  # noqa: BLE001
             if report:
                 report(event="cell-error", cell=grade_id, error=explain(e))
+    if report:
+        report(event="loaded")
     return ns
 
 
@@ -107,10 +114,26 @@ def explain(e, prefer=None):
     if frames:
         f = preferred[0] if preferred else frames[-1]
         where = f" ({f.filename[1:-1]}, line {f.lineno}: {(f.line or '').strip()})"
+        if hidden(f):  # the learner cannot see that line: name the test, and their own line
+            own = [g for g in frames if g.filename != f.filename and not hidden(g)]
+            where = f" (in a hidden test of {f.filename[1:-1]}" + (
+                f"; raised at {own[-1].filename[1:-1]}, line {own[-1].lineno}: "
+                f"{(own[-1].line or '').strip()})" if own else ")")
     message = str(e)
     if not message and isinstance(e, AssertionError):
         message = "assertion failed"
     return f"{type(e).__name__}: {message}{where}"
+
+
+def hidden(frame):
+    """Whether a traceback frame's line lies between a cell's BEGIN and END HIDDEN TESTS
+    markers: a line the student notebook does not show."""
+    inside = False
+    for line in linecache.getlines(frame.filename)[:frame.lineno - 1]:
+        marker = line.strip()
+        if marker in ("### BEGIN HIDDEN TESTS", "### END HIDDEN TESTS"):
+            inside = marker == "### BEGIN HIDDEN TESTS"
+    return inside
 
 
 def probe(ns, task, spec):

@@ -7,6 +7,11 @@ the file is up to date; what the kernel does know is what it ran. So, before gra
 answer cell of the file is compared with the last input this kernel ran that begins with the
 same line (the cell's `def` or `class` line): where they differ, the file holds another
 version than the one just run -- most likely, it was not saved since -- and the table says so.
+
+A demo cell calls ``autograder.measure(LAB, CHECK, ...)`` for the grader's own numbers: the
+same command with ``--check``, so only those checks run. They differ from what the kernel
+measures, as the grader's processes run under fixed allocator settings
+(sandbox.MEASURED_UNDER) and nothing else runs in them.
 """
 
 import html
@@ -17,29 +22,51 @@ import tempfile
 from pathlib import Path
 
 from . import lab as labs
-from . import notebook
+from . import notebook, report
 
 
 def grade_notebook(lab_id, path=None):
     """Grade the saved notebook at path (default: the lab's notebook, here) as `make grade` does."""
+    return _grade(labs.load(lab_id), path)
+
+
+def measure(lab_id, *check_ids, path=None):
+    """Run only the checks check_ids of the saved notebook, as `make grade` would run them
+    (`grade ... --check ID`): the grader's own measurement, in its own processes, shown as
+    its table; Graded.metrics(check_id) gives the numbers."""
     lab = labs.load(lab_id)
+    known = [c.id for c in lab.checks]
+    unknown = [i for i in check_ids if i not in known]
+    if unknown or not check_ids:
+        raise ValueError(f"name the checks of {lab_id} to measure ({', '.join(known)})"
+                         + (f"; it has no check {', '.join(map(repr, unknown))}" if unknown
+                            else ""))
+    return _grade(lab, path, check_ids)
+
+
+def _grade(lab, path=None, check_ids=()):
+    """The grader run on the saved file, its progress printed as it comes, its report read
+    back from its JSON."""
     path = Path(path or lab.notebook)
-    print(f"Grading the saved file {path} -- save the notebook first (Ctrl+S) if you changed "
-          "anything since.", flush=True)
+    which = f" ({', '.join(check_ids)} only)" if check_ids else ""
+    print(report.fit(f"Grading the saved file {path}{which} -- save the notebook first "
+                     "(Ctrl+S) if you changed anything since."), flush=True)
     stale = unsaved(path)
+    only = [f"--check={i}" for i in check_ids]
     with tempfile.TemporaryDirectory(prefix="grade-") as tmp:
         out = Path(tmp) / "report.json"
-        with subprocess.Popen([sys.executable, "-m", "autograder", "grade", lab_id, str(path),
-                               "--json", str(out)], stdout=subprocess.DEVNULL,
+        with subprocess.Popen([sys.executable, "-m", "autograder", "grade", lab.id, str(path),
+                               *only, "--json", str(out)], stdout=subprocess.DEVNULL,
                               stderr=subprocess.PIPE, text=True) as run:
             errors = []
             for line in run.stderr:  # the grader's progress, as it comes
                 line = line.rstrip()
-                if line.startswith("error:"):
-                    errors.append(line)
+                if line.startswith("error:") or errors and line.startswith(" "):
+                    errors.append(line)  # an error, and its wrapped lines
                 else:
                     print(line, flush=True)
-        if run.returncode not in (0, 1) or not out.exists():
+        # 0, 1 or 3 (passed, not passed, not decided) write the report; 2 is an error.
+        if run.returncode == 2 or not out.exists():
             return Graded(None, stale, "\n".join(errors) or f"the grader exited {run.returncode}")
         return Graded(json.loads(out.read_text()), stale)
 
@@ -63,7 +90,8 @@ def unsaved(path):
 
 
 class Graded:
-    """A grade as Jupyter shows it: an HTML table (and plain text elsewhere)."""
+    """A grade as Jupyter shows it: an HTML table (and plain text elsewhere), and its numbers:
+    check(id) is a check's result as the JSON report has it, metrics(id) its measured values."""
 
     def __init__(self, report, stale=(), error=""):
         self.report, self.stale, self.error = report, list(stale), error
@@ -72,6 +100,22 @@ class Graded:
     def passed(self):
         return bool(self.report and self.report["passed"])
 
+    def check(self, check_id):
+        """The check's result: status, score, points, detail and its metrics, each with its
+        value, bounds (min, max), margin, and interval where it has one (latency)."""
+        if self.report is None:
+            raise LookupError(f"not graded: {self.error}")
+        found = [c for c in self.report["checks"] if c["id"] == check_id]
+        if not found:
+            raise KeyError(f"{check_id!r} was not run; these were: "
+                           + ", ".join(c["id"] for c in self.report["checks"]))
+        return found[0]
+
+    def metrics(self, check_id):
+        """{metric name: value} of what the check measured (None: not measured), e.g.
+        {"ratio": 0.03} for a latency check."""
+        return {m["name"]: m["value"] for m in self.check(check_id)["metrics"]}
+
     def _warning(self):
         if not self.stale:
             return ""
@@ -79,16 +123,22 @@ class Graded:
                 "than the one this kernel last ran: save the notebook (Ctrl+S), then grade again.")
 
     def __repr__(self):
+        lines = report.wrap(self._warning()) if self.stale else []
         if self.report is None:
-            return f"Not graded: {self.error}"
+            return "\n".join([*lines, *report.wrap(f"Not graded: {self.error}", hanging="  ")])
         r = self.report
-        lines = []
+        if r.get("did_not_load"):
+            lines += report.wrap(r["did_not_load"]["text"], hanging="  ")
         for c in r["checks"]:
-            lines.append(f"{c['status'].upper():10s} {c['name']} ({c['score']:g}/{c['points']:g})")
-            lines += [f"    {m['line']}" for m in c["metrics"]]
-            lines += [f"    hint: {c['hint']}"] if c["hint"] else []
-        lines.append(f"Score {r['score']:g}/{r['max_score']:g} -- {r['verdict']}")
-        return "\n".join(filter(None, [self._warning(), *lines]))
+            lines += report.wrap(f"{c['status'].upper():10s} {c['name']} "
+                                 f"({c['score']:g}/{c['points']:g})", hanging=" " * 11)
+            lines += [line for m in c["metrics"] for line in report.wrap(m["line"], " " * 4,
+                                                                          "    ")]
+            lines += report.wrap(c["detail"], " " * 4) if c["detail"] and c["status"] not in \
+                ("pass", "info") else []
+            lines += report.wrap(f"hint: {c['hint']}", " " * 4, " " * 6) if c["hint"] else []
+        lines += report.wrap(r["summary"], hanging="  ")
+        return "\n".join(lines)
 
     def _repr_html_(self):
         e = html.escape
@@ -97,6 +147,15 @@ class Graded:
         if self.report is None:
             return head + f"<p><b>Not graded:</b> {e(self.error)}</p>"
         r = self.report
+        if r.get("did_not_load"):
+            loading = r["did_not_load"]
+            what = ("The notebook's code did not load, so no check ran:" if loading["stopped"]
+                    else "A cell failed as it loaded (every check ran; those that need what it "
+                         "defines failed):")
+            head += (f"<p style='color:#cf222e'><b>{e(what)}</b> {e(loading['headline'])}.</p>"
+                     + "".join(f"<p>Then: cell {e(cell)} failed: {e(error)}.</p>"
+                               for cell, error in loading["later"])
+                     + f"<p><b>What to do:</b> {e(loading['what_to_do'])}.</p>")
         colour = {"pass": "#1a7f37", "info": "#555", "borderline": "#9a6700",
                   "unmeasured": "#9a6700"}
         # A row per check, then a row per number it measured: its own bound and margin.
@@ -107,14 +166,16 @@ class Graded:
             + "".join(f"<tr><td></td><td style='padding-left:1.5em'>{e(m['measured'])}</td>"
                       f"<td>{e(m['bound'] or 'not judged')}</td><td>{e(m['margin'])}</td>"
                       "<td></td></tr>" for m in c["metrics"])
+            + ("" if c.get("ran", True) else  # the code did not load: said once, above
+               f"<tr><td></td><td style='padding-left:1.5em'>{e(c['detail'])}</td><td></td>"
+               "<td></td><td></td></tr>")
             for c in r["checks"])
         notes = "".join(
             f"<li><b>{e(c['name'])}</b>: {e(c['detail'])}"
             + (f"<br><i>hint:</i> {e(c['hint'])}" if c["hint"] else "") + "</li>"
-            for c in r["checks"] if c["hint"] or c["detail"] and c["kind"] != "functional")
-        verdict = r["verdict"]
+            for c in r["checks"] if c.get("ran", True) and (
+                c["hint"] or c["detail"] and c["kind"] != "functional"))
         return (f"{head}<table><tr><th></th><th>check, and what it measured</th><th>bound</th>"
                 f"<th>margin</th><th>points</th></tr>{rows}</table>"
-                f"<p><b>Score {r['score']:g}/{r['max_score']:g} -- {verdict}</b> "
-                f"(graded in {r['seconds']:.1f} s; the written answer is graded by hand)</p>"
+                f"<p><b>{e(r['summary'])}</b> (graded in {r['seconds']:.1f} s)</p>"
                 f"<ul>{notes}</ul>")

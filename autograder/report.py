@@ -6,6 +6,7 @@ import json
 import os
 import sys
 import textwrap
+import warnings
 import xml.etree.ElementTree as ET
 
 MARK = {"pass": "PASS", "fail": "FAIL", "borderline": "BORDERLINE", "noisy": "NOISY",
@@ -19,7 +20,7 @@ def _points(x):
     return f"{x:g}"
 
 
-def _wrap(text, indent="", hanging=""):
+def wrap(text, indent="", hanging=""):
     """text in lines of at most WIDTH, each of its own lines wrapped on its own. A word longer
     than a line (a long path) is cut at the edge and goes on in the next line: nothing is lost
     and no line is longer. Hyphens do not break a line, so '0.61-0.67' stays whole."""
@@ -29,9 +30,34 @@ def _wrap(text, indent="", hanging=""):
                                       break_on_hyphens=False) or [""]]
 
 
+def fit(text, hanging="    "):
+    """text as printed: every line wrapped to WIDTH, continuation lines indented."""
+    return "\n".join(wrap(text, hanging=hanging))
+
+
+def summary(report):
+    """The score line: the score, the verdict and how many checks pass -- of the checks run,
+    for a partial grade; why none ran, if the code did not load."""
+    passing = sum(r.passed for r in report.results)
+    run = len(report.results)
+    score = f"Score {_points(report.score)}/{_points(report.max_score)}"
+    if report.partial:
+        return (f"{score} of the checks run (partial: {run} of {len(report.lab.checks)} "
+                f"checks) -- {report.verdict} ({passing} of {run} pass; a partial grade: the "
+                "lab is graded when all its checks run)")
+    if report.did_not_load and report.did_not_load.stopped:
+        return (f"{score} -- {report.verdict}: the code did not load, so no check ran (the "
+                "written answer is graded by hand)")
+    return (f"{score} -- {report.verdict} ({passing} of {run} checks pass; the written answer "
+            "is graded by hand)")
+
+
 def findings(r):
     """What a check found, one line per number ("0.0002 of requests failed -- at most 0.01:
-    0.0098 under"); a test's outcome ("passed", "failed") for a check without numbers."""
+    0.0098 under"); a test's outcome ("passed", "failed") for a check without numbers; none
+    for a check not run (its detail says why)."""
+    if not r.ran:
+        return []
     return [m.line for m in r.metrics] or [r.measured]
 
 
@@ -42,39 +68,42 @@ def table(report):
     points_width = max(map(len, ["points", *points]))
     name_width = min(max(len(r.check.name) for r in report.results),
                      WIDTH - STATUS - 4 - points_width)
-    lines = [*_wrap(f"{report.lab.title} -- {report.submission}", hanging="    "), "",
-             f"{'':{STATUS}}  {'check':{name_width}}  {'points':>{points_width}}"]
+    lines = [*wrap(f"{report.lab.title} -- {report.submission}", hanging="    "), ""]
+    if report.did_not_load:  # first, before any row: the one thing to fix
+        lines += [*wrap(report.did_not_load.text, hanging="  "), ""]
+    lines.append(f"{'':{STATUS}}  {'check':{name_width}}  {'points':>{points_width}}")
     for r, score in zip(report.results, points):
         name = textwrap.wrap(r.check.name, name_width, break_on_hyphens=False)
         lines.append(f"{MARK[r.status]:{STATUS}}  {name[0]:{name_width}}  {score:>{points_width}}")
         lines += [" " * (STATUS + 2) + rest for rest in name[1:]]
-        under = [line for m in r.metrics for line in _wrap(m.line, UNDER, "    ")]
-        under += _wrap(r.detail, UNDER) if r.detail else []
-        under += _wrap(f"hint: {r.check.hint}", UNDER, "      ") if r.needs_hint and \
+        under = [line for m in r.metrics for line in wrap(m.line, UNDER, "    ")]
+        under += wrap(r.detail, UNDER) if r.detail else []
+        under += wrap(f"hint: {r.check.hint}", UNDER, "      ") if r.needs_hint and \
             r.check.hint else []
         lines += [*under, ""] if under else []  # a blank line ends a check with lines under it
     if lines[-1]:
         lines.append("")
-    passing = sum(r.passed for r in report.results)
-    lines += _wrap(f"Score {_points(report.score)}/{_points(report.lab.points)} -- "
-                   f"{report.verdict} ({passing} of {len(report.results)} checks pass; the "
-                   "written answer is graded by hand)", hanging="  ")
-    lines += _wrap(f"Graded in {report.seconds:.1f} s; isolation: {report.isolation}",
-                   hanging="  ")
+    lines += wrap(summary(report), hanging="  ")
+    lines += wrap(f"Graded in {report.seconds:.1f} s; isolation: {report.isolation}",
+                  hanging="  ")
     return "\n".join(lines)
 
 
 def to_dict(report):
     return {
         "lab": report.lab.id, "submission": str(report.submission),
-        "score": report.score, "max_score": report.lab.points, "passed": report.passed,
-        "verdict": report.verdict,
+        "score": report.score, "max_score": report.max_score, "passed": report.passed,
+        "verdict": report.verdict, "summary": summary(report),
+        "partial": report.partial, "checks_run": len(report.results),
+        "checks_in_lab": len(report.lab.checks),
+        "did_not_load": report.did_not_load and report.did_not_load.to_dict(),
         "seconds": round(report.seconds, 2), "isolation": report.isolation,
         "checks": [{"id": r.check.id, "name": r.check.name, "kind": r.check.kind,
                     "status": r.status, "score": r.score, "points": r.check.points,
                     "measured": r.measured, "threshold": r.threshold, "margin": r.margin,
                     "metrics": [m.to_dict() for m in r.metrics],
-                    "detail": r.detail, "hint": r.check.hint if r.needs_hint else ""}
+                    "detail": r.detail, "hint": r.check.hint if r.needs_hint else "",
+                    "ran": r.ran}
                    for r in report.results],
     }
 
@@ -83,10 +112,16 @@ def junit(*reports):
     """JUnit XML: one test suite per lab report, one test case per check."""
     root = ET.Element("testsuites")
     for report in reports:
+        loading = report.did_not_load
         suite = ET.SubElement(root, "testsuite", name=report.lab.id,
-                              tests=str(len(report.results)),
-                              failures=str(sum(not r.passed for r in report.results)),
+                              tests=str(len(report.results) + bool(loading)),
+                              failures=str(sum(not r.passed for r in report.results)
+                                           + bool(loading)),
                               time=f"{report.seconds:.2f}")
+        if loading:  # the first test case: what to fix before anything else
+            case = ET.SubElement(suite, "testcase", classname=report.lab.id,
+                                 name="the notebook's code loads")
+            ET.SubElement(case, "failure", message=loading.headline[:500]).text = loading.text
         for r in report.results:
             case = ET.SubElement(suite, "testcase", classname=report.lab.id, name=r.check.name)
             summary = "\n".join(filter(None, [*findings(r), r.detail]))
@@ -106,8 +141,10 @@ def markdown(reports, not_started=(), broken=()):
 
     lines = ["## Lab grades", "", "| lab | score | verdict |", "|---|---|---|"]
     for r in reports:
-        lines.append(f"| {r.lab.id} | {_points(r.score)}/{_points(r.lab.points)} | "
-                     f"{'passed' if r.passed else '**' + r.verdict.lower() + '**'} |")
+        loading = (f" -- {r.did_not_load.label}: {cell(r.did_not_load.headline)}"
+                   if r.did_not_load else "")
+        lines.append(f"| {r.lab.id} | {_points(r.score)}/{_points(r.max_score)} | "
+                     f"{'passed' if r.passed else '**' + r.verdict.lower() + '**'}{loading} |")
     lines += [f"| {lab_id} | -- | cannot grade: {cell(error)} |" for lab_id, error in broken]
     lines += [f"| {lab_id} | -- | not started |" for lab_id in not_started]
     for r in reports:
@@ -126,7 +163,8 @@ def gradescope(report):
     """results.json as Gradescope's autograder specification describes it."""
     return {
         "score": report.score,
-        "output": f"{report.lab.title}: {_points(report.score)}/{_points(report.lab.points)}",
+        "output": "\n\n".join([*([report.did_not_load.text] if report.did_not_load else []),
+                                f"{report.lab.title}: {summary(report)}"]),
         "tests": [{"name": r.check.name, "score": r.score, "max_score": r.check.points,
                    "status": "passed" if r.passed else "failed",
                    "output": "\n".join(filter(None, [
@@ -143,7 +181,8 @@ def write_json(path, data):
 
 def write_csv(path, lab, graded):
     """One row per student: total, verdict, and each check's points (or why it is missing:
-    "not measured" where the grader's instruments could not measure that check here)."""
+    "not measured" where the grader's instruments could not measure that check here). The
+    error column says why a notebook could not be graded, or why its code did not load."""
     with open(path, "w", newline="") as f:
         out = csv.writer(f)
         out.writerow(["student", "score", "max_score", "passed", "error",
@@ -153,10 +192,12 @@ def write_csv(path, lab, graded):
                 out.writerow([student, 0, _points(lab.points), False, error,
                               *([""] * len(lab.checks))])
             else:
+                failed = report.did_not_load
+                loading = failed and f"{failed.label}: {failed.headline}"
                 out.writerow([student, _points(report.score), _points(lab.points),
-                              report.passed, "", *("not measured" if r.status == "unmeasured"
-                                                   else _points(r.score)
-                                                   for r in report.results)])
+                              report.passed, loading or "",
+                              *("not measured" if r.status == "unmeasured" else _points(r.score)
+                                for r in report.results)])
 
 
 def write_gradebook(url, lab, graded):
@@ -170,7 +211,10 @@ def write_gradebook(url, lab, graded):
     if "://" not in str(url):
         url = f"sqlite:///{url}"
     notebook = lab.notebook.removesuffix(".ipynb")
-    with Gradebook(url) as gb:
+    with Gradebook(url) as gb, warnings.catch_warnings():
+        # nbgrader's add_submission makes SQLAlchemy 2 warn, for every student, of an object
+        # "not in session" (a line hundreds of columns long); the grades are written all the same.
+        warnings.filterwarnings("ignore", module="nbgrader")
         gb.update_or_create_assignment(lab.id)
         gb.update_or_create_notebook(notebook, lab.id)
         for c in lab.checks:

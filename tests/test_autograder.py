@@ -32,6 +32,11 @@ def cli(*args):
                           capture_output=True, text=True, cwd=ROOT, timeout=600)
 
 
+def said(text):
+    """text with its lines joined: the grader wraps what it prints at the 100th column."""
+    return " ".join(text.split())
+
+
 @pytest.fixture(scope="module")
 def lab():
     return labs.load("01-escape")
@@ -89,7 +94,10 @@ def test_a_notebook_that_never_finishes_loading_scores_zero_quickly(fast_lab, tm
     stuck = variant(tmp_path, "stuck", encode="while True:\n    pass\n")
     report = grading.grade(fast_lab, stuck)
     assert report.score == 0
-    assert all("did not finish loading: timed out" in r.detail for r in report.results)
+    assert report.did_not_load.headline.startswith(
+        "the run ended in cell encode (it begins `while True:`): timed out"), \
+        report.did_not_load.headline
+    assert all(r.detail == "not run: the code did not load" for r in report.results)
     assert report.seconds < 20  # one timeout, not one per check
 
 
@@ -120,7 +128,7 @@ def test_a_file_that_is_not_a_notebook_is_a_broken_submission(tmp_path, make, sa
     make(path)
     run = cli("grade", "01-escape", path)
     assert run.returncode == 2
-    assert says in run.stderr
+    assert says in said(run.stderr)
 
 
 def test_a_missing_function_or_a_wrong_signature_is_a_broken_submission(tmp_path):
@@ -128,28 +136,35 @@ def test_a_missing_function_or_a_wrong_signature_is_a_broken_submission(tmp_path
                       send_all="def send_every(messages, send, buffers):\n    pass\n")
     run = cli("grade", "01-escape", renamed)
     assert run.returncode == 2
-    assert "send_all() is missing" in run.stderr and "(messages, send, buffers)" in run.stderr
+    assert "send_all() is missing" in said(run.stderr)
+    assert "(messages, send, buffers)" in said(run.stderr)
     wrong = variant(tmp_path, "wrong", encode="def encode(kind, body):\n    pass\n")
     run = cli("grade", "01-escape", wrong)
     assert run.returncode == 2
-    assert "encode() has parameters (kind, body)" in run.stderr
+    assert "encode() has parameters (kind, body)" in said(run.stderr)
 
 
 @pytest.mark.parametrize("answer, says", [
-    ("1 / 0\n", "ZeroDivisionError"),
-    ("import sys\nsys.exit(3)\n", "sys.exit(3)"),
-    ("hog = bytearray(4 << 30)\n", "MemoryError"),
+    ("1 / 0\n", "failed: ZeroDivisionError: division by zero (cell send_all, line 1: 1 / 0)"),
+    ("import sys\nsys.exit(3)\n", "failed: the code called sys.exit(3)"),
+    ("hog = bytearray(4 << 30)\n", "failed: MemoryError"),
 ])
-def test_an_answer_cell_that_fails_as_it_loads_is_graded_zero_on_what_needs_it(tmp_path,
-                                                                            answer, says):
-    """Like one that loops or calls os._exit there: graded (exit 1), not ungradable (exit 2)."""
+def test_an_answer_cell_that_fails_as_it_loads_is_named_and_graded_zero_on_what_needs_it(
+        tmp_path, answer, says):
+    """Like one that loops or calls os._exit there: graded (exit 1), not ungradable (exit 2);
+    the report leads with the cell and what it raised, and the checks that do not need it
+    score as usual."""
     run = cli("grade", "01-escape", variant(tmp_path, "fails", send_all=answer),
               "--json", tmp_path / "r.json")
     assert run.returncode == 1, run.stderr
-    checks = {c["id"]: c for c in json.loads((tmp_path / "r.json").read_text())["checks"]}
+    result = json.loads((tmp_path / "r.json").read_text())
+    loading = result["did_not_load"]
+    assert loading["cell"] == "send_all" and says in loading["headline"], loading
+    assert not loading["stopped"]
+    checks = {c["id"]: c for c in result["checks"]}
     assert checks["test_encode"]["status"] == "pass"  # encode's cell loaded
     for check in ("test_send_all", "frame_allocations", "latency"):
-        assert checks[check]["score"] == 0 and says in checks[check]["detail"], checks[check]
+        assert checks[check]["score"] == 0, checks[check]
 
 
 def test_a_failed_allocation_check_names_the_line_of_the_learners_code(lab, tmp_path):
@@ -167,11 +182,11 @@ def test_a_deleted_answer_cell_and_a_missing_lab_say_what_to_do(tmp_path):
     path = tmp_path / "deleted.ipynb"
     nbformat.write(nb, path)
     run = cli("grade", "01-escape", path)
-    assert run.returncode == 2 and "no answer cell 'encode'" in run.stderr
+    assert run.returncode == 2 and "no answer cell 'encode'" in said(run.stderr)
     run = cli("grade", "99-nothing", path)
-    assert run.returncode == 2 and "there is no lab '99-nothing'" in run.stderr
+    assert run.returncode == 2 and "there is no lab '99-nothing'" in said(run.stderr)
     run = cli("grade", "01-escape", tmp_path / "absent.ipynb")
-    assert run.returncode == 2 and "no such file" in run.stderr
+    assert run.returncode == 2 and "no such file" in said(run.stderr)
 
 
 def test_hidden_tests_can_come_from_another_folder(lab, tmp_path):
@@ -193,18 +208,27 @@ def test_hidden_tests_can_come_from_another_folder(lab, tmp_path):
 def test_a_folder_grades_a_class_into_a_csv_and_a_gradebook(tmp_path, handed_out):
     from nbgrader.api import Gradebook
 
-    folder = tmp_path / "class"
-    folder.mkdir()
+    # A folder deep enough that a progress line naming a notebook is longer than a line.
+    folder = tmp_path / "a-class-folder-with-a-name-long-enough-to-wrap" / "class"
+    folder.mkdir(parents=True)
     shutil.copy(SOLUTION, folder / "alice.ipynb")
     shutil.copy(handed_out / "01-escape" / "escape.ipynb", folder / "bob.ipynb")
     (folder / "carol.ipynb").write_text("{ not json")
+    variant(folder, "dave", send_all="1 / 0\n")
     run = cli("grade", "01-escape", folder, "--gradebook", tmp_path / "gradebook.db")
     assert run.returncode == 1, run.stderr
-    assert "/6" in run.stderr  # the progress bar: 2 steps for each of 3 students
+    assert "/8" in run.stderr  # the progress bar: 2 steps for each of 4 students
+    printed = (run.stdout + run.stderr).splitlines()
+    assert [line for line in printed if len(line) > 100] == []
+    assert "not passed -- a cell failed: cell send_all (it begins `1 / 0`) failed: " \
+        "ZeroDivisionError" in said(run.stdout)
     rows = {r["student"]: r for r in csv.DictReader(open(folder / "grades-01-escape.csv"))}
     assert (rows["alice"]["score"], rows["alice"]["passed"]) == ("12", "True")
-    assert (rows["bob"]["score"], rows["bob"]["passed"]) == ("0", "False")
+    assert (rows["bob"]["score"], rows["bob"]["passed"], rows["bob"]["error"]) == \
+        ("0", "False", "")
     assert "not valid JSON" in rows["carol"]["error"]
+    assert rows["dave"]["passed"] == "False" and rows["dave"]["error"].startswith(
+        "a cell failed: cell send_all (it begins `1 / 0`) failed: ZeroDivisionError")
     with Gradebook(f"sqlite:///{tmp_path / 'gradebook.db'}") as gb:
         assert gb.find_submission("01-escape", "alice").score == 12
         assert gb.find_submission("01-escape", "bob").score == 0

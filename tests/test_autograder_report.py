@@ -1,18 +1,26 @@
 """The report a learner reads: it fits a terminal, every number a check measured has a line of
 its own with its own bound and margin, and the notebook's table and the files for CI say the
-same. Reports are built from the labs' real checks (autograder/labs/*.toml)."""
+same. Reports are built from the labs' real checks (autograder/labs/*.toml); the lines the
+grader prints as it grades, from real gradings of Lab 3 (seconds each)."""
 
 import json
 import re
+import shutil
+import subprocess
+import sys
+import xml.etree.ElementTree as ET
 from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
-from autograder import checks, jupyter, report, sandbox
+import lab_variants
+from autograder import checks, cli, jupyter, report, sandbox
 from autograder import lab as labs
 from autograder.grade import Report
 from autograder.metric import Metric
+
+ROOT = Path(__file__).resolve().parent.parent
 
 # A path longer than a line: no space in it to break at.
 SUBMISSION = Path("/home/learner/" + "/".join(["a-very-deeply-nested-course-folder"] * 4)
@@ -46,6 +54,10 @@ def every_status(lab):
 
 def squeezed(text):
     return re.sub(r"\s+", "", text)
+
+
+def too_long(text):
+    return [line for line in text.splitlines() if len(line) > report.WIDTH]
 
 
 @pytest.mark.parametrize("lab_id", labs.available())
@@ -145,3 +157,158 @@ def test_a_number_without_a_bound_is_shown_not_judged():
     assert (news.ok, news.margin, news.line) == (None, "", "12 new() calls, yours -- not judged")
     result = checks.Result(check, "pass", 3, (share, news, baseline))
     assert result.margin == "0.14 under"  # only the judged number has one
+
+
+@pytest.mark.parametrize("lab_id", labs.available())
+def test_describe_fits_100_columns_and_names_every_check_with_its_id_and_rule(lab_id):
+    lab = labs.load(lab_id)
+    text = cli.describe_text(lab)
+    assert not too_long(text), "\n".join(too_long(text))
+    for c in lab.checks:  # wrapped, not cut; the id is what --check takes
+        assert squeezed(f"{c.id}: {c.name}") in squeezed(text), c.id
+        assert squeezed(cli.rule(c)) in squeezed(text), c.id
+
+
+@pytest.mark.parametrize("lab_id", labs.available())
+def test_the_notebooks_text_fits_100_columns_and_nothing_is_lost(lab_id):
+    graded = every_status(labs.load(lab_id))
+    shown = repr(jupyter.Graded(json.loads(json.dumps(report.to_dict(graded))),
+                                stale=["a_cell_with_a_long_name"] * 8))
+    assert not too_long(shown), "\n".join(too_long(shown))
+    for r in graded.results:
+        for text in (r.check.name, *(m.line for m in r.metrics),
+                     r.check.hint if r.needs_hint else ""):
+            assert squeezed(text) in squeezed(shown), text
+
+
+# Lab 3's solution graded under a path longer than a line, as the grader prints it.
+DEEP = "/".join(["a-very-deeply-nested-course-folder"] * 4)
+
+
+def cli_run(*args):
+    return subprocess.run([sys.executable, "-m", "autograder", *map(str, args)],
+                          capture_output=True, text=True, cwd=ROOT, timeout=600)
+
+
+@pytest.fixture(scope="module")
+def lab3(tmp_path_factory):
+    """Lab 3 graded, each way once when a test first asks: "whole", "partial" (only two checks,
+    --check) or "broken" (an answer cell that raises as the notebook loads) -> (run, JSON
+    report, the path its JUnit and Gradescope files start with); each takes seconds."""
+    folder = tmp_path_factory.mktemp("graded") / DEEP
+    folder.mkdir(parents=True)
+    solution = ROOT / "labs" / "solutions" / "03-victim" / "victim.ipynb"
+    whole = shutil.copy(solution, folder / "victim.ipynb")
+    (answer,) = [c.source for c in labs.load("03-victim").cells if c.grade_id == "victim_pool"]
+    broken = lab_variants.variant(solution, folder / "broken.ipynb",
+                                  {"victim_pool": "helper = make_helper()\n" + answer})
+    stopped = lab_variants.variant(solution, folder / "stopped.ipynb",
+                                   {"victim_pool": "import os\nos._exit(3)\n" + answer})
+    runs = {"whole": (whole,), "partial": (whole, "--check", "latency,memory_released"),
+            "broken": (broken,), "stopped": (stopped,)}
+    done = {}
+
+    def graded(name):
+        if name not in done:
+            path, *more = runs[name]
+            files = folder / name
+            run = cli_run("grade", "03-victim", path, *more, "--json", f"{files}.json",
+                          "--junit", f"{files}.xml", "--gradescope", f"{files}.gs.json")
+            assert Path(f"{files}.json").exists(), run.stderr
+            done[name] = (run, json.loads(Path(f"{files}.json").read_text()), files)
+        return done[name]
+    return graded
+
+
+@pytest.mark.parametrize("name", ["whole", "partial", "broken", "stopped"])
+def test_every_line_a_grading_prints_fits_100_columns(lab3, name):
+    run, result, _ = lab3(name)
+    printed = run.stdout + run.stderr
+    assert not too_long(printed), "\n".join(too_long(printed))
+    assert squeezed(DEEP) in squeezed(run.stderr)  # the progress line names the notebook
+    assert result["checks"]  # it graded
+
+
+def test_a_notebook_whose_code_did_not_load_says_so_first_and_which_cell(lab3):
+    run, result, files = lab3("stopped")
+    assert run.returncode == 1, run.stderr
+    title, lead, *_ = (" ".join(p.split()) for p in run.stdout.split("\n\n"))
+    assert title.startswith("Lab 3 - ")
+    assert lead.startswith("DID NOT LOAD: no check ran, because the run ended in cell "
+                           "victim_pool (it begins `import os`)"), lead
+    assert "Run All Cells" in run.stdout and "grade again" in run.stdout
+    # Each check: failed, no points, and only this to say -- no hint, no wall of errors.
+    assert run.stdout.count("not run: the code did not load") == len(result["checks"])
+    assert "hint:" not in run.stdout
+    assert all((c["status"], c["score"], c["ran"], c["detail"]) ==
+               ("fail", 0, False, "not run: the code did not load") for c in result["checks"])
+    loading = result["did_not_load"]
+    assert (loading["cell"], loading["first_line"], loading["stopped"]) == \
+        ("victim_pool", "import os", True)
+    assert result["score"] == 0 and result["verdict"] == "NOT PASSED"
+    # The files for CI and Gradescope lead with it too.
+    suite = ET.parse(f"{files}.xml").getroot()[0]
+    first = suite[0]
+    assert first.get("name") == "the notebook's code loads"
+    assert "cell victim_pool" in first[0].get("message")
+    scope = json.loads(Path(f"{files}.gs.json").read_text())
+    assert scope["output"].startswith("DID NOT LOAD") and "victim_pool" in scope["output"]
+    # And the notebook's table.
+    shown = jupyter.Graded(result)
+    html, text = shown._repr_html_(), repr(shown)
+    assert html.index("did not load") < html.index("<table>") and "victim_pool" in html
+    assert text.startswith("DID NOT LOAD: no check ran, because the run ended in cell")
+
+
+def test_a_cell_that_raised_as_it_loaded_is_named_first_and_every_check_still_runs(lab3):
+    """The other cells loaded: each check runs, and those needing the cell's class fail."""
+    run, result, files = lab3("broken")
+    assert run.returncode == 1, run.stderr
+    _, lead, *_ = (" ".join(p.split()) for p in run.stdout.split("\n\n"))
+    assert lead.startswith("A CELL FAILED AS IT LOADED: cell victim_pool (it begins "
+                           "`helper = make_helper()`) failed: NameError: name 'make_helper' "
+                           "is not defined"), lead
+    assert "Run All Cells" in run.stdout and "grade again" in run.stdout
+    assert all(c["ran"] for c in result["checks"]), "every check runs"
+    assert "not run: the code did not load" not in run.stdout
+    loading = result["did_not_load"]
+    assert (loading["cell"], loading["stopped"], loading["label"]) == \
+        ("victim_pool", False, "a cell failed")
+    assert result["verdict"] == "NOT PASSED"
+    suite = ET.parse(f"{files}.xml").getroot()[0]
+    assert suite[0].get("name") == "the notebook's code loads"
+    shown = jupyter.Graded(result)
+    assert "A cell failed as it loaded" in shown._repr_html_()
+    assert repr(shown).startswith("A CELL FAILED AS IT LOADED: cell victim_pool")
+
+
+def test_a_partial_grade_says_so_and_never_that_the_lab_passed(lab3):
+    run, result, _ = lab3("partial")
+    assert run.returncode == 0, run.stderr  # both checks run pass
+    assert [c["id"] for c in result["checks"]] == ["memory_released", "latency"]
+    assert "Score 5/5 of the checks run (partial: 2 of 8 checks) -- PARTIAL" in \
+        " ".join(run.stdout.split())
+    assert "PASSED" not in run.stdout
+    assert (result["passed"], result["verdict"], result["partial"]) == (False, "PARTIAL", True)
+    assert (result["max_score"], result["checks_run"], result["checks_in_lab"]) == (5, 2, 8)
+    # Only the probe and those two checks ran.
+    assert [word for line in run.stderr.splitlines() for word in line.split()[:1]
+            if word in report.MARK.values()] == ["PASS", "PASS"]
+    shown = jupyter.Graded(result)
+    assert shown.metrics("memory_released") == {"alive": 0, "alive_after_one": 16, "mib": 0}
+    assert 0 < shown.metrics("latency")["ratio"] < 0.5
+    assert "(partial: 2 of 8 checks)" in shown._repr_html_()
+    with pytest.raises(KeyError, match="'news_after_cleanup' was not run"):
+        shown.check("news_after_cleanup")
+    _, whole, _ = lab3("whole")
+    assert (whole["passed"], whole["verdict"], whole["partial"]) == (True, "PASSED", False)
+
+
+def test_an_unknown_check_id_lists_the_labs_checks(tmp_path):
+    solution = ROOT / "labs" / "solutions" / "03-victim" / "victim.ipynb"
+    run = cli_run("grade", "03-victim", solution, "--check", "latency", "--check", "lantency")
+    assert run.returncode == 2
+    assert "03-victim has no check 'lantency'" in run.stderr
+    assert "test_cleanup, test_primary_first" in " ".join(run.stderr.split())
+    with pytest.raises(ValueError, match="no check 'lantency'"):
+        jupyter.measure("03-victim", "lantency")

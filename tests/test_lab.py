@@ -17,6 +17,7 @@ import nbformat
 import psutil
 import pytest
 
+from autograder import sandbox
 from conftest import SHOTS, headless_chromium
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -171,6 +172,19 @@ def chromium(tmp_path_factory):
     driver.quit()
 
 
+def kernel_settings(lab):
+    """Of each kernel the lab started, the settings the grader measures under, as it has them."""
+    kernels = []
+    for process in lab.processes():
+        try:
+            if any("ipykernel" in part for part in process.cmdline()):
+                environ = process.environ()
+                kernels.append({name: environ.get(name) for name in sandbox.MEASURED_UNDER})
+        except (psutil.NoSuchProcess, psutil.AccessDenied, psutil.ZombieProcess):
+            continue
+    return kernels
+
+
 def read_lab(target, chromium, scratch):
     """Start `make <target>`, read Lab 1 in it, stop it: what it showed, what was left running,
     and how the repository changed."""
@@ -180,6 +194,7 @@ def read_lab(target, chromium, scratch):
         shown = nbgrader_and_news_shown(chromium, lab)
         SHOTS.mkdir(parents=True, exist_ok=True)
         chromium.save_screenshot(str(SHOTS / f"make-{target}.png"))
+        lab.kernels = kernel_settings(lab)
     finally:
         left = lab.stop()
     after = repository_files()
@@ -191,6 +206,8 @@ def read_lab(target, chromium, scratch):
 def test_make_lab_opens_a_lab_without_nbgrader_s_instructor_tools_or_news(chromium, tmp_path):
     lab, shown, left, changed = read_lab("lab", chromium, tmp_path)
     assert shown == ["Validate button"], lab.output()
+    # Its kernels measure as the grader's processes do: the notebook's timings match the grade.
+    assert lab.kernels and all(k == sandbox.MEASURED_UNDER for k in lab.kernels), lab.kernels
     assert left == [], "still running after the server stopped"
     assert changed == [], "the server wrote into the repository"
     checkpoints = list((lab.home / ".local" / "state" / "pooling-in-depth").rglob("*.ipynb"))

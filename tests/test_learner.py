@@ -46,7 +46,8 @@ def test_answers_survive_make_test_and_make_labs_and_grade_all_grades_what_was_s
     labs = subprocess.run(["make", "labs"], cwd=clone, env=env, capture_output=True,
                           text=True, timeout=600)
     assert labs.returncode != 0, "make labs must say it left a notebook alone"
-    assert "escape.ipynb: left as it is -- it holds answers" in labs.stdout, labs.stdout
+    assert "escape.ipynb: left as it is -- it holds answers" in " ".join(labs.stdout.split()), \
+        labs.stdout  # (wrapped at the 100th column)
     assert mine.read_bytes() == written, "make labs changed the learner's notebook"
 
     graded = subprocess.run([sys.executable, "-m", "autograder", "grade", "--all",
@@ -101,3 +102,21 @@ def test_an_answer_run_but_not_saved_is_pointed_out(tmp_path, monkeypatch, hande
     assert jupyter.unsaved(saved) == ["send_all"]
     ran["In"].append(stubs["send_all"])  # the saved version run last: nothing to say
     assert jupyter.unsaved(saved) == []
+
+
+def test_a_kernel_without_the_graders_settings_is_told_which_and_why(monkeypatch):
+    """The notebooks print autograder.kernel_note() beside the timings they measure."""
+    import autograder
+    from autograder import sandbox
+
+    for name, value in sandbox.MEASURED_UNDER.items():
+        monkeypatch.setenv(name, value)
+    assert autograder.kernel_note() == ""  # as `make lab` starts its kernels
+    monkeypatch.delenv("MALLOC_MMAP_THRESHOLD_")
+    note = " ".join(autograder.kernel_note().split())
+    assert "without the grader's MALLOC_MMAP_THRESHOLD_=131072: glibc" in note, note
+    assert "make lab" in note
+    assert max(map(len, autograder.kernel_note().splitlines())) <= 100
+    monkeypatch.setenv("MALLOC_MMAP_THRESHOLD_", "131072")
+    monkeypatch.setenv("PYTHONHASHSEED", "1")
+    assert "PYTHONHASHSEED=0: times here can differ" in " ".join(autograder.kernel_note().split())
