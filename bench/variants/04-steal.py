@@ -163,8 +163,10 @@ VARIANTS = [
     {"name": "plain ring under a lock", "answers": locked(PLAIN), "fails": []},
     {"name": "pop_tail reads its slot before the cas", "answers": READ_FIRST,
      "fails": ["ring_exactly_once"]},
+    # test_ring_full_and_wrap makes such a claim on one thread (the tail moved past a slot
+    # not yet read), so its visible test catches this too.
     {"name": "push_head overwrites a slot a thief has claimed", "answers": OVERWRITES,
-     "fails": ["ring_exactly_once"]},
+     "fails": ["test_ring_full_and_wrap", "ring_exactly_once"]},
     {"name": "push_head publishes the head before it writes the slot", "answers": PUBLISH_FIRST,
      "fails": ["ring_exactly_once"]},
 ]
