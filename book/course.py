@@ -71,10 +71,12 @@ def pays_from(sizes, fresh, pooled):
     return first
 
 
-# The two ways glibc can serve a large buffer. With its default, dynamic threshold, a freed
-# large block raises the threshold, so the next one of that size comes from the heap, reused;
-# fixed (mallopt(3) M_MMAP_THRESHOLD), every block of 128 KiB or more is mapped fresh and
-# unmapped on free -- how the grader runs (autograder/sandbox.py, MEASURED_UNDER).
+# The two ways glibc can serve a large buffer. With its default, dynamic threshold, freeing a
+# mapped block larger than the threshold (up to DEFAULT_MMAP_THRESHOLD_MAX, 32 MiB on 64-bit)
+# raises the threshold to its size, so the next one of that size comes from the heap, reused;
+# fixed (mallopt(3) M_MMAP_THRESHOLD), a request of 128 KiB or more that the heap's free chunks
+# cannot satisfy is mapped fresh and unmapped on free -- how the grader runs
+# (autograder/sandbox.py, MEASURED_UNDER).
 ALLOCATORS = {"glibc's default": {}, "threshold fixed at 128 KiB, as graded":
               {"MALLOC_MMAP_THRESHOLD_": "131072"}}
 
