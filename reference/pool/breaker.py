@@ -12,10 +12,13 @@ each difference is named below; pybreaker is the Python anchor. Three states:
   until ``open_duration`` seconds have passed.
 - half_open: ``half_open_calls`` trial calls go through (others are rejected); one failed or
   slow trial opens the breaker again at once, and when all of them have succeeded it closes,
-  with an empty window. Resilience4j decides differently: it waits for all
-  ``permittedNumberOfCallsInHalfOpenState`` trial outcomes and computes their failure and
-  slow-call rates, opening again only if a rate reaches its threshold (with the default 50%,
-  half the trials may fail and it still closes). Ours is the stricter rule: a backend that
+  with an empty window. Resilience4j decides differently: once min(``minimumNumberOfCalls``,
+  ``permittedNumberOfCallsInHalfOpenState``) trial outcomes are in
+  (``CircuitBreakerMetrics.forHalfOpen``) -- all of them, with the defaults 100 and 10 -- it
+  computes their failure and slow-call rates, opening again only if a rate reaches its
+  threshold (with the default 50%, half the trials may fail and it still closes); and it moves
+  from open to half-open lazily, on the next call, unless
+  ``automaticTransitionFromOpenToHalfOpenEnabled``. Ours is the stricter rule: a backend that
   fails any trial gets another ``open_duration`` to recover.
 
 Every change of state is appended to ``transitions`` as (time, from, to) and passed to

@@ -6,9 +6,12 @@ A pool of variable-size buffers breaks that: a few huge buffers put back after r
 requests are handed to small requests just as readily, and live on in the pool, pinning their
 memory. Go's fmt caps what it pools: ``(*pp).free`` in fmt/print.go drops a printer's buffer
 once it has grown past 64 KiB (``p.buf = nil``) and still recycles the printer. net/http's
-HTTP/2 code keeps one pool per size class (``http2dataChunkPools``, 1 to 16 KiB, in
-h2_bundle.go), while encoding/json has a single ``encodeStatePool`` (golang/go issue 27735,
-"encoding/json: incorrect usage of sync.Pool").
+HTTP/2 code keeps one pool per size class (``dataChunkPools``, 1 to 16 KiB, in
+net/http/internal/http2/databuffer.go; ``http2dataChunkPools`` in h2_bundle.go before HTTP/2
+moved into the standard library's tree), while encoding/json through Go 1.26 has a single
+``encodeStatePool`` (golang/go issue 27735, "encoding/json: incorrect usage of sync.Pool"),
+which keeps any buffer put back; since Go 1.27 it runs on encoding/json/v2, whose
+``putBufferedEncoder`` drops a large buffer that stays under a quarter used.
 .NET's ``ArrayPool<T>.Shared`` (SharedArrayPool.cs) does both: 27 power-of-two buckets, and
 arrays larger than the biggest bucket are not kept.
 
