@@ -1,9 +1,9 @@
 """Grades a submitted lab notebook: isolation, memray/pyperf measurement, thresholds, reports.
 
 ``python -m autograder grade LAB SUBMISSION`` (or ``make grade LAB=... NB=...``); see cli.py.
-In a lab notebook, ``autograder.describe(LAB)`` prints the checks a lab is graded on,
-``autograder.grade_notebook(LAB)`` grades the saved notebook and shows the table, and
-``autograder.measure(LAB, CHECK, ...)`` runs only some checks on it: the grader's numbers.
+In a lab notebook, ``autograder.describe(LAB)`` prints the checks a lab is graded on, and
+``autograder.grade_notebook(LAB)`` grades the saved notebook and shows the table --
+``autograder.grade_notebook(LAB, CHECK, ...)`` only those checks: the grader's numbers.
 """
 
 
@@ -14,23 +14,12 @@ def describe(lab_id):
     print(cli.describe_text(lab.load(lab_id)))
 
 
-def grade_notebook(lab_id, path=None):
-    """Grade the saved notebook (default: the lab's notebook in this folder): a table."""
+def grade_notebook(lab_id, *check_ids, path=None):
+    """Grade the saved notebook (default: the lab's notebook in this folder), only the checks
+    named if any (a partial grade): a table, whose .metrics(check_id) gives the numbers."""
     from . import jupyter
 
-    return jupyter.grade_notebook(lab_id, path)
-
-
-def __getattr__(name):
-    """autograder.measure, imported on first use: the grader's measurement module, which is
-    callable -- autograder.measure(LAB, CHECK, ...) runs only those checks on the saved
-    notebook, as the grader does (`grade --check`), and returns its table, whose
-    .metrics(check_id) gives the numbers: {metric name: value}."""
-    if name == "measure":
-        import importlib
-
-        return importlib.import_module(".measure", __name__)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return jupyter.grade_notebook(lab_id, *check_ids, path=path)
 
 
 def kernel_note():

@@ -8,8 +8,8 @@ answer cell of the file is compared with the last input this kernel ran that beg
 same line (the cell's `def` or `class` line): where they differ, the file holds another
 version than the one just run -- most likely, it was not saved since -- and the table says so.
 
-A demo cell calls ``autograder.measure(LAB, CHECK, ...)`` for the grader's own numbers: the
-same command with ``--check``, so only those checks run. They differ from what the kernel
+A demo cell calls ``autograder.grade_notebook(LAB, CHECK, ...)`` for the grader's own numbers:
+the same command with ``--check``, so only those checks run. They differ from what the kernel
 measures, as the grader's processes run under fixed allocator settings
 (sandbox.MEASURED_UNDER) and nothing else runs in them.
 """
@@ -21,30 +21,21 @@ import sys
 import tempfile
 from pathlib import Path
 
+from . import grade as grading
 from . import lab as labs
 from . import notebook, report
 
 
-def grade_notebook(lab_id, path=None):
-    """Grade the saved notebook at path (default: the lab's notebook, here) as `make grade` does."""
-    return _grade(labs.load(lab_id), path)
-
-
-def measure(lab_id, *check_ids, path=None):
-    """Run only the checks check_ids of the saved notebook, as `make grade` would run them
-    (`grade ... --check ID`): the grader's own measurement, in its own processes, shown as
-    its table; Graded.metrics(check_id) gives the numbers."""
+def grade_notebook(lab_id, *check_ids, path=None):
+    """Grade the saved notebook at path (default: the lab's notebook, here) as `make grade`
+    does -- only the checks check_ids, if named (`grade ... --check ID`): the grader's own
+    measurement, in its own processes. An unknown id raises LabError, listing the lab's."""
     lab = labs.load(lab_id)
-    known = [c.id for c in lab.checks]
-    unknown = [i for i in check_ids if i not in known]
-    if unknown or not check_ids:
-        raise ValueError(f"name the checks of {lab_id} to measure ({', '.join(known)})"
-                         + (f"; it has no check {', '.join(map(repr, unknown))}" if unknown
-                            else ""))
+    grading.select(lab, check_ids)
     return _grade(lab, path, check_ids)
 
 
-def _grade(lab, path=None, check_ids=()):
+def _grade(lab, path, check_ids):
     """The grader run on the saved file, its progress printed as it comes, its report read
     back from its JSON."""
     path = Path(path or lab.notebook)

@@ -1,18 +1,11 @@
-"""Numbers the grader reads from its own measurements, and how they become points.
-
-The module is callable too: in a lab notebook, ``autograder.measure(LAB, CHECK, ...)`` runs
-those checks of the lab on the saved notebook, in the grader's own processes
-(jupyter.measure).
-"""
+"""Numbers the grader reads from its own measurements, and how they become points."""
 
 import collections
 import itertools
 import math
 import os
 import statistics
-import sys
 import time
-import types
 
 import memray
 import pyperf
@@ -180,13 +173,3 @@ def abba_ratio(baseline, candidate, loops=1):
         total += (t2 - t1) / ((t1 - t0) + (t3 - t2))
     return total
 
-
-class _Callable(types.ModuleType):
-    def __call__(self, lab_id, *check_ids, path=None):
-        """The grader's measurement of the saved notebook, only these checks: jupyter.measure."""
-        from . import jupyter
-
-        return jupyter.measure(lab_id, *check_ids, path=path)
-
-
-sys.modules[__name__].__class__ = _Callable

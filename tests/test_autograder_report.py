@@ -310,5 +310,5 @@ def test_an_unknown_check_id_lists_the_labs_checks(tmp_path):
     assert run.returncode == 2
     assert "03-victim has no check 'lantency'" in run.stderr
     assert "test_cleanup, test_primary_first" in " ".join(run.stderr.split())
-    with pytest.raises(ValueError, match="no check 'lantency'"):
-        jupyter.measure("03-victim", "lantency")
+    with pytest.raises(labs.LabError, match="no check 'lantency'"):
+        jupyter.grade_notebook("03-victim", "lantency")
