@@ -292,7 +292,8 @@ def metrics(check, lab, program, workdir):
     expect = expected(check)
     wall = p.get("wall", lab.limits["seconds"] - 3)
     task = {"kind": check.kind, "workload": p["workload"], "wall": wall}
-    outcome = run_sandboxed(lab, program, task, workdir, check.id)
+    outcome = run_sandboxed(lab, program, task, workdir, check.id,
+                            seconds=max(lab.limits["seconds"], wall + 3))
     why = failure(outcome)
     if why:
         return Result(check, "fail", 0, expect, why)
@@ -311,10 +312,30 @@ def metrics(check, lab, program, workdir):
     return Result(check, "pass" if ok else "fail", check.points if ok else 0, found, detail)
 
 
+def scored(check, lab, program, workdir):
+    """A score from 0 to 1 that the workload computes from its parts: the check earns that
+    share of its points, so a better design earns more, as in the CS:APP malloc lab. It
+    passes when the score beats the best of the baselines' scores, measured in the same run
+    (the workload's "beat"): a design must do better than the simple answers it is set
+    against. Every other number the workload reports (the parts) is shown, not judged."""
+    result = metrics(check, lab, program, workdir)
+    found = {m.name: m for m in result.metrics}
+    if result.status == "fail" and found["score"].value is None:  # it did not run: why
+        return result
+    beat = found["beat"].value
+    score = replace(found["score"], min=beat)
+    shown = tuple(score if m.name == "score" else m for m in result.metrics)
+    return replace(result, status="pass" if score.value > beat else "fail", metrics=shown,
+                   score=round(check.points * min(1.0, max(0.0, score.value)), 1))
+
+
 def _tail(stderr):
     lines = [line for line in stderr.strip().splitlines() if line.strip()]
     return (": " + lines[-1]) if lines else ""
 
 
 KINDS = {"functional": functional, "allocations": allocations, "latency": latency,
-         "counter": metrics, "concurrency": metrics, "fault": metrics}
+         "counter": metrics, "concurrency": metrics, "fault": metrics, "score": scored}
+# The kinds that time the submission: run one at a time, after the others, with nothing else
+# of the grader's running (and what measures them, for the progress line).
+TIMED = {"latency": "pyperf", "score": "timed side by side with its baselines"}

@@ -190,7 +190,8 @@ def describe_text(lab):
 
 
 MEASURED_BY = {"counter": "counted by the grader", "concurrency": "threads at once",
-               "fault": "services on loopback with injected faults"}
+               "fault": "services on loopback with injected faults",
+               "score": "the share of the points is the score"}
 
 
 def rule(c):
@@ -204,6 +205,9 @@ def rule(c):
     if c.kind == "latency":
         return (f"ratio to the baseline at most {p['full_at']:g} for full points, none at "
                 f"{p['zero_at']:g} or above (pyperf)")
+    if c.kind == "score":
+        return ("a score from 0 to 1, that share of the points; passes when it beats the "
+                "baselines' scores, measured in the same run")
     bounds = "; ".join(filter(None, (m.threshold for m in checks.expected(c))))
     return f"{bounds or 'reported, not scored'} ({MEASURED_BY[c.kind]})"
 

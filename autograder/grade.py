@@ -200,9 +200,9 @@ def grade_many(lab, submissions, *, jobs=2, progress=quiet, check_ids=None):
                 continue
             start = time.monotonic()
             results = turn.results
-            if turn.program is not None:  # it loaded: now its latency checks, alone
+            if turn.program is not None:  # it loaded: now the checks that time it, alone
                 results += run_checks(lab, turn.program, turn.workdir, 1, progress,
-                                      [c for c in todo if c.kind == "latency"])
+                                      [c for c in todo if c.kind in checks.TIMED])
                 seal.check(turn.path)
             order = {c.id: i for i, c in enumerate(lab.checks)}
             results.sort(key=lambda r: order[r.check.id])
@@ -236,7 +236,7 @@ def all_but_latency(lab, path, workdir, jobs, progress, todo):
     else:
         turn.program = program
         turn.results = run_checks(lab, program, workdir, jobs, progress,
-                                  [c for c in todo if c.kind != "latency"])
+                                  [c for c in todo if c.kind not in checks.TIMED])
     turn.seconds = time.monotonic() - start
     return turn
 
@@ -285,8 +285,8 @@ def _signature_message(lab, found):
 
 def run_checks(lab, program, workdir, jobs, progress, todo):
     def run(check):
-        if check.kind == "latency":
-            progress(f"measuring {check.name} (pyperf)")
+        if check.kind in checks.TIMED:
+            progress(f"measuring {check.name} ({checks.TIMED[check.kind]})")
         result = checks.KINDS[check.kind](check, lab, program, workdir)
         progress(f"{result.status.upper():5s} {check.name}")
         return result

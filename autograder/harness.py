@@ -283,7 +283,7 @@ def latency(spec_path, spec):
 
 
 TASKS = {"probe": probe, "functional": functional, "allocations": allocations, "smoke": smoke,
-         "counter": metrics, "concurrency": metrics, "fault": metrics}
+         "counter": metrics, "concurrency": metrics, "fault": metrics, "score": metrics}
 
 if __name__ == "__main__":
     sys.exit(main(sys.argv[1]))

@@ -185,19 +185,25 @@ def write_csv(path, lab, graded):
     error column says why a notebook could not be graded, or why its code did not load."""
     with open(path, "w", newline="") as f:
         out = csv.writer(f)
+        # A scored check's parts (the pool-off's time and memory per trace) each get a column.
+        parts = [(c, name) for c in lab.checks if c.kind == "score" for name in c.params["expect"]]
         out.writerow(["student", "score", "max_score", "passed", "error",
-                      *(c.id for c in lab.checks)])
+                      *(c.id for c in lab.checks), *(f"{c.id}.{name}" for c, name in parts)])
         for student, report, error in graded:
             if report is None:
                 out.writerow([student, 0, _points(lab.points), False, error,
-                              *([""] * len(lab.checks))])
+                              *([""] * (len(lab.checks) + len(parts)))])
             else:
                 failed = report.did_not_load
                 loading = failed and f"{failed.label}: {failed.headline}"
+                measured = {(r.check.id, m.name): m.value for r in report.results
+                            for m in r.metrics}
                 out.writerow([student, _points(report.score), _points(lab.points),
                               report.passed, loading or "",
                               *("not measured" if r.status == "unmeasured" else _points(r.score)
-                                for r in report.results)])
+                                for r in report.results),
+                              *("" if measured.get((c.id, name)) is None
+                                else f"{measured[(c.id, name)]:.3f}" for c, name in parts)])
 
 
 def write_gradebook(url, lab, graded):

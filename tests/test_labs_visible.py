@@ -16,7 +16,7 @@ import lab_variants
 from autograder import checks, harness, notebook
 from autograder import lab as labs
 
-LABS = ["01-escape", "02-local", "03-victim", "04-steal", "05-fallback"]
+LABS = ["01-escape", "02-local", "03-victim", "04-steal", "05-fallback", "06-pool-off"]
 
 ring, steal = lab_variants.module("04-steal").ring, lab_variants.module("04-steal").steal
 victim_pool = lab_variants.module("03-victim").victim_pool
@@ -201,6 +201,10 @@ WRONG = [
            "                return x, True\n"
            "        return None, False\n"),
      {"test_steal": "five gets on thread 1 gave ['0a', '0b', '2a', '2b', 'new']"}),
+    ("06-pool-off", "get makes bytes, not a bytearray",
+     {"buffer_pool": lab_variants.module("06-pool-off").NO_POOL.replace(
+         "return bytearray(size)", "return bytes(size)")},
+     {"test_contract": "get(16) returned a bytes"}),
 ]
 
 

@@ -56,7 +56,7 @@ def test_answers_survive_make_test_and_make_labs_and_grade_all_grades_what_was_s
                             cwd=clone, env=env, capture_output=True, text=True, timeout=600)
     assert graded.returncode == 0, graded.stdout[-3000:] + graded.stderr[-3000:]
     assert [r["lab"] for r in json.loads((clone / "grades.json").read_text())] == ["01-escape"]
-    assert "not started (no answers yet): 02-local, 03-victim, 04-steal, 05-fallback" in \
+    assert "not started (no answers yet): 02-local, 03-victim, 04-steal, 05-fallback, 06-pool-off" in \
         graded.stdout
     assert "| 01-escape | 12/12 | passed |" in (clone / "summary.md").read_text()
     assert mine.read_bytes() == written
