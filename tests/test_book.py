@@ -18,7 +18,8 @@ import pytest
 from conftest import SHOTS, headless_chromium
 
 ROOT = Path(__file__).resolve().parent.parent
-CHAPTERS = ["intro", "escape", "local", "victim", "steal", "fallback", "references", "glossary"]
+CHAPTERS = ["intro", "escape", "local", "victim", "steal", "fallback", "when-not-to-pool",
+            "references", "glossary"]
 
 
 # Fences whose body is code, not prose: a language name, a code cell, an included file.
@@ -121,6 +122,93 @@ def test_the_legend_of_grouped_bars_covers_no_bar_and_no_label():
     assert covered == []
 
 
+PREDICT = re.compile(r"^:::\{admonition\} Predict first\n:class: tip predict\n"
+                     r"(?P<question>(?:(?!:::).*\n)+?)"
+                     r"Write your guess down before you run the cell below\.\n:::\n",
+                     re.MULTILINE)
+# Chapters that open every measurement with a prediction and end with a self-check.
+SELF_CHECKED = ["escape", "when-not-to-pool"]
+
+
+def chapter_source(page):
+    return (ROOT / "book" / f"{page}.md").read_text()
+
+
+@pytest.mark.parametrize("page", CHAPTERS)
+def test_every_prediction_prompt_has_the_books_one_form_and_a_cell_after_it(page):
+    """A reader meets the same box everywhere, and the cell right below it answers it."""
+    text = chapter_source(page)
+    assert text.count("Predict first") == len(PREDICT.findall(text)), f"{page}: a box differs"
+    for box in PREDICT.finditer(text):
+        after = text[box.end():].lstrip("\n")
+        assert after.startswith("```{code-cell}"), f"{page}: no measuring cell after {box[0]!r}"
+        assert box["question"].strip(), page
+
+
+@pytest.mark.parametrize("page", SELF_CHECKED)
+def test_a_self_checked_chapter_predicts_before_each_measurement_section(page):
+    sections = re.split(r"^#{2,3} ", chapter_source(page), flags=re.MULTILINE)
+    measuring = [s for s in sections if re.search(r"(interleaved_ratio|buffer_costs|"
+                                                  r"fill_costs|Capture\(|tracemalloc\.start|"
+                                                  r"collections_during\(make)", s)]
+    assert measuring, page
+    for section in measuring:
+        assert PREDICT.search(section), f"{page}: {section.splitlines()[0]!r} predicts nothing"
+
+
+def check_yourself(text):
+    """The questions of a page's "Check yourself" section, each with its answer, and the
+    headings that follow the section."""
+    _, found, rest = text.partition("\n## Check yourself\n")
+    assert found, "no Check yourself section"
+    body, *later = re.split(r"^## ", rest, flags=re.MULTILINE)
+    questions = re.findall(r"^\d+\. ((?:.+\n)+?)\n   :::\{dropdown\} Answer\n"
+                           r"((?:   .*\n|\n)+?)   :::$", body, flags=re.MULTILINE)
+    return questions, [heading.splitlines()[0] for heading in later], body
+
+
+@pytest.mark.parametrize("page", SELF_CHECKED)
+def test_a_chapter_ends_with_three_to_five_questions_each_with_its_answer(page):
+    questions, after, body = check_yourself(chapter_source(page))
+    assert 3 <= len(questions) <= 5, f"{page}: {len(questions)} questions"
+    assert len(re.findall(r"^\d+\. ", body, flags=re.MULTILINE)) == len(questions), page
+    assert all(answer.strip() for _, answer in questions), page
+    assert set(after) <= {"Further reading", "References"}, f"{page}: {after} after the check"
+
+
+def test_a_figure_measured_under_the_graders_settings_says_so():
+    """Chapter 1's fixed-threshold column is the grader's setting, not a learner's."""
+    text = chapter_source("escape")
+    assert "(graded settings: mmap threshold fixed at 128 KiB)" in text
+
+
+def measured_on():
+    sys.path.insert(0, str(ROOT / "book" / "_ext"))
+    import measured_on
+
+    return measured_on
+
+
+def test_the_banner_goes_under_the_title_after_the_front_matter():
+    banner = measured_on().insert_banner
+    page = "---\nkernelspec:\n  name: python3\n---\n\n# 1. A title\n\nText.\n"
+    out = banner(page, "BANNER\n")
+    assert out.startswith("---\nkernelspec:") and out.index("# 1. A title") < out.index("BANNER")
+    assert out.index("BANNER") < out.index("Text.")
+    assert banner("No title here.\n", "BANNER\n").startswith("BANNER")
+
+
+def test_the_banner_names_this_interpreter_and_whether_the_c_pool_is_built():
+    import platform
+
+    import pool
+
+    facts = dict(measured_on().describe())
+    assert set(facts) == {"CPU", "CPUs", "Python", "C library", "C pool"}
+    assert platform.python_version() in facts["Python"]
+    assert facts["C pool"] == pool.fastpool.status()
+
+
 @pytest.fixture(scope="module")
 def site(tmp_path_factory):
     """The book built from a copy of the repository, as `make book` builds it: its HTML."""
@@ -144,6 +232,19 @@ def test_every_chapter_is_built_with_its_code_run(site):
     assert "pool.Pool get + put" in (site / "intro.html").read_text()
     for page in ["escape", "local", "victim", "steal", "fallback"]:
         assert "<img" in (site / f"{page}.html").read_text(), f"{page} has no figure"
+
+
+@pytest.mark.parametrize("page", CHAPTERS)
+def test_every_page_says_what_its_numbers_were_measured_on(site, page):
+    import platform
+
+    html = (site / f"{page}.html").read_text()
+    found = re.search(r'<div class="[^"]*\bmeasured-on\b[^"]*">(.*?)</div>', html, re.DOTALL)
+    assert found, f"{page}: no banner"
+    banner = re.sub(r"<[^>]+>", "", found[1])
+    assert "Measured on" in banner and platform.python_version() in banner, page
+    for label in ["CPU", "CPUs", "Python", "C library", "C pool"]:
+        assert f"{label}:" in banner or f"{label} :" in banner, (page, label)
 
 
 class Links(HTMLParser):
