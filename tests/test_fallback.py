@@ -301,6 +301,23 @@ def test_without_breaker_and_fallback_the_same_fault_costs_requests():
     assert run.success_rate < 0.99
 
 
+@pytest.mark.slow
+def test_an_open_loop_offers_both_designs_the_same_requests_and_records_every_one():
+    """rate=R: R requests a second on schedule, whatever completes, each recorded once, with
+    its latency counted from when it was due -- the same offered load for either design."""
+    phases, rate = (0.3, 0.6, 0.3), 100
+    for fallback in (False, True):
+        run = scenario.run(fallback=fallback, phases=phases, rate=rate)
+        assert len(run.requests) == round(sum(phases) * rate)
+        dues = sorted(r.due for r in run.requests)
+        assert all(0 < later - earlier < 0.05 for earlier, later in zip(dues, dues[1:]))
+        assert all(r.at >= r.due + r.seconds - 1e-3 for r in run.requests)
+        fault_at, recovered_at = run.phases[1][0], run.phases[2][0]
+        during = [r for r in run.requests if fault_at <= r.due < recovered_at]
+        served = sum(r.ok for r in during) / len(during)
+        assert served > 0.9 if fallback else served < 0.5
+
+
 def test_a_waiting_checkout_is_served_before_a_later_one():
     """First come, first served: the thread that releases a resource cannot take it straight
     back ahead of a thread already waiting for one (under the GIL it would, every time)."""
