@@ -136,3 +136,4 @@ def test_the_class_csv_has_a_column_for_each_part_of_the_score(monkeypatch, tmp_
     (row,) = csv.DictReader(out.open())
     assert row["pool_off.score"] == "0.900" and row["pool_off.time_small"] == "0.500"
     assert row["pool_off.memory_threads"] == "0.900" and row["pool_off"] == "10.8"
+    assert "0.50 time on small" in report.markdown([graded])  # the CI job's summary too
