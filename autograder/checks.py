@@ -312,6 +312,21 @@ def metrics(check, lab, program, workdir):
     return Result(check, "pass" if ok else "fail", check.points if ok else 0, found, detail)
 
 
+def gated(check, results):
+    """A failed Result for check if a check its gate names failed in results, else None.
+
+    A scored design must first be correct: the pool-off's score does not count for a pool
+    that hands one buffer to two holders, however fast. A gate check that was not run (a
+    grading of some checks only) is not held against it."""
+    failed = [r.check.name for r in results
+              if r.check.id in check.params.get("gate", ()) and not r.passed]
+    if not failed:
+        return None
+    return Result(check, "fail", 0, expected(check),
+                  "not measured: it counts only for a submission that passes "
+                  + " and ".join(f"'{name}'" for name in failed))
+
+
 def scored(check, lab, program, workdir):
     """A score from 0 to 1 that the workload computes from its parts: the check earns that
     share of its points, so a better design earns more, as in the CS:APP malloc lab. It

@@ -201,8 +201,11 @@ def grade_many(lab, submissions, *, jobs=2, progress=quiet, check_ids=None):
             start = time.monotonic()
             results = turn.results
             if turn.program is not None:  # it loaded: now the checks that time it, alone
-                results += run_checks(lab, turn.program, turn.workdir, 1, progress,
-                                      [c for c in todo if c.kind in checks.TIMED])
+                timed = [c for c in todo if c.kind in checks.TIMED]
+                closed = [g for c in timed if (g := checks.gated(c, results))]
+                shut = {g.check.id for g in closed}
+                results += closed + run_checks(lab, turn.program, turn.workdir, 1, progress,
+                                               [c for c in timed if c.id not in shut])
                 seal.check(turn.path)
             order = {c.id: i for i, c in enumerate(lab.checks)}
             results.sort(key=lambda r: order[r.check.id])

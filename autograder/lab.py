@@ -97,6 +97,10 @@ def load(lab_id, tests_from=None):
     for c in checks:
         if c.kind == "functional" and c.id not in tests:
             raise LabError(f"check {c.id!r} names no test cell of {source}")
+        unknown = set(c.params.get("gate", ())) - {d.id for d in checks}
+        if unknown:
+            raise LabError(f"{path}: check {c.id!r} is gated on {', '.join(sorted(unknown))}, "
+                           "which the lab has no check of")
     return Lab(id=lab_id, title=about["title"], functions=dict(about["functions"]),
                limits=dict(spec["limits"]), checks=checks, cells=cells,
                workloads=path.parent / about["workloads"], notebook=about["notebook"],

@@ -137,3 +137,25 @@ def test_the_class_csv_has_a_column_for_each_part_of_the_score(monkeypatch, tmp_
     assert row["pool_off.score"] == "0.900" and row["pool_off.time_small"] == "0.500"
     assert row["pool_off.memory_threads"] == "0.900" and row["pool_off"] == "10.8"
     assert "0.50 time on small" in report.markdown([graded])  # the CI job's summary too
+
+
+def test_the_score_counts_only_for_a_pool_that_passes_its_tests():
+    check = next(c for c in LAB.checks if c.kind == "score")
+    tests = [c for c in LAB.checks if c.kind == "functional"]
+    passing = [checks.Result(c, "pass", c.points) for c in tests]
+    assert set(check.params["gate"]) == {c.id for c in tests}
+    assert checks.gated(check, passing) is None
+    assert checks.gated(check, []) is None  # a grading of the score alone: nothing to hold
+    failing = [checks.Result(tests[0], "pass", 2), checks.Result(tests[1], "fail", 0)]
+    shut = checks.gated(check, failing)
+    assert (shut.status, shut.score) == ("fail", 0)
+    assert tests[1].name in shut.detail and tests[0].name not in shut.detail
+
+
+def test_a_gate_on_a_check_the_lab_does_not_have_is_the_labs_error(tmp_path, monkeypatch):
+    text = (labs.LABS / "06-pool-off.toml").read_text()
+    assert 'gate = ["test_contract", "test_two_holders"]' in text
+    (tmp_path / "06-pool-off.toml").write_text(text.replace('"test_two_holders"]', '"test_x"]'))
+    monkeypatch.setattr(labs, "LABS", tmp_path)
+    with pytest.raises(labs.LabError, match="gated on test_x"):
+        labs.load("06-pool-off")
