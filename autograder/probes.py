@@ -8,9 +8,11 @@ check reads is one the grader made, not one the submission reported.
 
 import linecache
 import os
+import random
 import re
 import sys
 import threading
+import time
 
 from pool.local import count, counter
 
@@ -55,6 +57,7 @@ class Crew:
         self.size = size
         self._job = None
         self._preempt = False
+        self._yields = False
         self._errors = []
         self._done = [False] * size
         self._start = threading.Barrier(size + 1)
@@ -67,7 +70,8 @@ class Crew:
             while True:
                 self._start.wait()
                 if self._preempt:
-                    sys.settrace(_at_each_cell_line)  # per thread: set it in each
+                    # per thread: set it in each
+                    sys.settrace(_yielding_cell_lines if self._yields else _at_each_cell_line)
                 try:
                     self._job(i)
                 except BaseException as e:  # noqa: BLE001 -- reported to run()'s caller
@@ -79,7 +83,7 @@ class Crew:
         except threading.BrokenBarrierError:
             return  # run() gave up on a stuck crew: this thread is done too
 
-    def run(self, job, timeout=None, preempt=False):
+    def run(self, job, timeout=None, preempt=False, yields=False):
         """job(i) on thread i, all released at once; the [(i, exception)] they raised.
 
         Raises Stuck when not all of them finish within timeout seconds (None: wait forever).
@@ -89,12 +93,16 @@ class Crew:
         never split -- on the free-threaded build another core can split it. A line tracer on
         the submission's cells runs a Python function at each of their lines, and with the
         switch interval cut to 10 microseconds the GIL changes hands there: the interleavings
-        that free threading allows become likely within a run of a second.
+        that free threading allows become likely within a run of a second. With yields, a
+        thread also gives the GIL away at random, at YIELD_SHARE of its cells' lines
+        (time.sleep(0)), whether or not the interval has passed: a window of one line between
+        finding an object and taking it, in code that every thread runs, is then split many
+        times a second -- the interval alone left such a race unseen in one run of three.
         """
         self._job, self._errors, self._done = job, [], [False] * self.size
-        self._preempt = preempt
+        self._preempt, self._yields = preempt or yields, yields
         interval = sys.getswitchinterval()
-        if preempt:
+        if self._preempt:
             sys.setswitchinterval(PREEMPT_INTERVAL)
         try:
             self._start.wait()
@@ -217,6 +225,22 @@ def _at_each_cell_line(frame, event, arg):
 
 def _line(frame, event, arg):
     return _line  # being a Python call is the point: the GIL may change hands here
+
+
+YIELD_SHARE = 0.2  # of the submission's lines, where a yielding crew gives the GIL away
+
+
+def _yielding_cell_lines(frame, event, arg):
+    """_at_each_cell_line, giving the GIL away at random lines."""
+    if frame.f_code.co_filename.startswith("<cell"):
+        return _yielding_line
+    return None
+
+
+def _yielding_line(frame, event, arg):
+    if event == "line" and random.random() < YIELD_SHARE:
+        time.sleep(0)  # releases the GIL: a thread waiting for it runs now
+    return _yielding_line
 
 
 def open_fds():
