@@ -75,3 +75,38 @@ def test_a_stopped_thread_that_never_ends_is_stuck_not_a_hung_grader(ns):
     with pytest.raises(probes.Stuck):
         stall.go()
     forever.set()
+
+
+FIRST_FIT = '''def take(free):
+    for i, x in enumerate(free):
+        if x > 0:
+            del free[i]
+            return x
+    return None
+'''
+
+
+@pytest.mark.parametrize("yields", [False, True])
+def test_a_yielding_crew_splits_a_one_line_window_that_threads_share(yields):
+    """Four threads take from one list, first fit, no lock: between finding an item and
+    deleting it another thread can delete it first (IndexError) or take the same one. With
+    yields the split comes within one run; without, the GIL's interval alone may miss it --
+    so only the yielding run is required to split it, and neither may split the lock-free
+    code of a thread alone."""
+    cells = {}
+    harness.run_cell("take", FIRST_FIT, cells)
+    crew = probes.Crew(4)
+    taken, shared = [], list(range(1, 4001))
+
+    def job(i):
+        while (x := cells["take"](shared)) is not None:
+            taken.append(x)
+
+    errors = crew.run(job, timeout=30, yields=yields)
+    split = bool(errors) or len(taken) != len(set(taken))
+    if yields:
+        assert split, "4000 first-fit takes on four yielding threads never split the window"
+    alone, single = list(range(1, 201)), []
+    assert not crew.run(lambda i: i == 0 and single.extend(
+        iter(lambda: cells["take"](alone), None)), timeout=30, yields=yields)
+    assert sorted(single) == list(range(1, 201))
