@@ -1,5 +1,6 @@
 """Lab 3 teaches the reference's mechanism: on the lab's traffic, the solution's VictimPool
-makes exactly the new() calls pool.Pool makes, and the given NoVictimPool one per request."""
+makes exactly the new() calls pool.Pool makes, and the given NoVictimPool one per request; the
+prediction the lab grades is that count."""
 
 import pool
 from autograder import harness, notebook
@@ -40,3 +41,9 @@ def test_the_labs_victim_pool_makes_the_new_calls_pool_Pool_makes(quiet):
 def test_the_labs_baseline_pays_a_new_call_for_every_request():
     ns = lab_namespace()
     assert news_per_burst(ns, ns["NoVictimPool"]) == ns["TRAFFIC"]
+
+
+def test_the_prediction_the_lab_grades_is_the_count_pool_Pool_makes(quiet):
+    """The hidden test's own count, from TRAFFIC alone, agrees: the solution scores its point."""
+    ns = lab_namespace()
+    assert ns["PREDICTED_NEWS"] == sum(news_per_burst(ns, ReferencePool))

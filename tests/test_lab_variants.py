@@ -62,7 +62,9 @@ def test_the_unmodified_student_notebook_scores_zero_saying_not_implemented(lab_
     assert run.returncode == 1, run.stdout + run.stderr
     result = json.loads((tmp_path / "r.json").read_text())
     assert result["score"] == 0
-    assert all("not implemented" in c["detail"] for c in result["checks"]), result["checks"]
+    # An answer that is a number, a prediction, is handed out as None, not as code that raises.
+    assert all("not implemented" in c["detail"] or "is None: no prediction yet" in c["detail"]
+               for c in result["checks"]), result["checks"]
     assert "not implemented" in run.stdout
 
 

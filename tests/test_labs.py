@@ -4,6 +4,7 @@ validate."""
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -49,6 +50,25 @@ def test_the_student_notebook_is_what_nbgrader_generates(lab, handed_out):
             f"{lab} in a cell the lab gives (answers and your own cells are not compared): "
             "instructors, run `make labs` and commit the result; learners, the grader uses "
             "the lab's own given and test cells whatever your copy holds")
+
+
+def test_an_answer_that_is_a_number_is_handed_out_as_None_and_code_as_a_raise(handed_out):
+    """labs/nbgrader_config.py: a solution region that is one line `NAME = value  # why`, NAME
+    in capitals (a prediction), is handed out as `NAME = None  # why`, so the notebook runs top
+    to bottom without it; every other answer cell keeps nbgrader's NotImplementedError."""
+    values = {}
+    for lab in LABS:
+        for path in (handed_out / lab).glob("*.ipynb"):
+            for cell in notebook.read(path).cells:
+                meta = cell.metadata.get("nbgrader", {})
+                if cell.cell_type != "code" or not meta.get("solution"):
+                    continue
+                value = re.fullmatch(r"([A-Z][A-Z0-9_]*) = None  # .+", cell.source)
+                if value:
+                    values[meta["grade_id"]] = value[1]
+                else:
+                    assert "raise NotImplementedError()" in cell.source, (lab, cell.source)
+    assert values == {"predicted_news": "PREDICTED_NEWS", "predicted_steals": "PREDICTED_STEALS"}
 
 
 def test_answers_outputs_and_own_cells_are_not_compared_but_a_changed_given_cell_is(

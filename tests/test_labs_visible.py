@@ -5,6 +5,11 @@ one requirement a notebook states -- fails a functional check with the hidden te
 (the tests of the notebook handed out, as nbgrader generates it) as it fails with them, and
 the failure says in words what was set up. The randomised tests (Hypothesis) try the same
 examples at every run, so a failure reads the same every time.
+
+One exception: the value of a prediction (Labs 3 and 4) is checked only by a hidden test, as a
+visible one would give it away. Its visible test says what is wrong with a prediction that is
+missing or not a whole number; a wrong number fails, naming neither the right one nor which way
+it is off, and costs only the prediction's point.
 """
 
 import linecache
@@ -14,6 +19,7 @@ import pytest
 
 import lab_variants
 from autograder import checks, harness, notebook
+from autograder import grade as grading
 from autograder import lab as labs
 
 LABS = ["01-escape", "02-local", "03-victim", "04-steal", "05-fallback", "06-pool-off"]
@@ -149,6 +155,10 @@ WRONG = [
                     break
             self.callback = None
 '''), {"test_uninstall": "after pool 0.install(), pool 1.install(), pool 1.uninstall()"}),
+    ("03-victim", "the prediction written as a string",
+     {"predicted_news": 'PREDICTED_NEWS = "32"\n'},
+     {"test_predicted_news": "PREDICTED_NEWS is '32', a str: a count of new() calls is a whole "
+                             "number"}),
     ("04-steal", "full without the mask, and no EMPTY check: wrong across 2**32",
      ring("""        if (tail + len(self.vals)) & MASK == head:
             return False
@@ -194,6 +204,9 @@ WRONG = [
      {"test_ring_order": "after push_head(1), pop_head(), push_head(3)",
       "test_ring_full_and_wrap": "after push_head(1), pop_head(), push_head(3)",
       "test_ring_clears_slots": "pop_head must store EMPTY in the slot it took"}),
+    ("04-steal", "the prediction written as a float",
+     {"predicted_steals": "PREDICTED_STEALS = 64.0\n"},
+     {"test_predicted_steals": "PREDICTED_STEALS is 64.0, a float"}),
     ("04-steal", "steal visits the threads from the first, not from its own index on",
      steal("        for other in self.locals.all:\n"
            "            x, ok = other.shared.pop_tail()\n"
@@ -289,3 +302,46 @@ def test_a_failure_in_a_hidden_test_names_no_line_the_learner_cannot_see():
                           "cell test_b; raised at cell answer, line 2: return undefined_name)")
     assert raised("<cell test_c>", "assert 1 == 2, 'shown'\n", ns) == \
         "AssertionError: shown (cell test_c, line 1: assert 1 == 2, 'shown')"
+
+
+# (lab, the prediction's answer cell, its name, its test cell, the right number)
+PREDICTIONS = [("03-victim", "predicted_news", "PREDICTED_NEWS", "test_predicted_news", 32),
+               ("04-steal", "predicted_steals", "PREDICTED_STEALS", "test_predicted_steals", 64)]
+
+
+@pytest.mark.parametrize("lab_id, cell, name, check_id, right", PREDICTIONS)
+def test_a_wrong_prediction_fails_naming_neither_the_right_number_nor_the_way_it_is_off(
+        lab_id, cell, name, check_id, right, tmp_path, handed_out):
+    lab, visible = labs.load(lab_id), labs.load(lab_id, tests_from=handed_out)
+    (check,) = [c for c in lab.checks if c.id == check_id]
+
+    def result(lab, path):
+        program = notebook.assemble(lab, notebook.read(path))
+        return checks.functional(check, lab, program, path.parent)
+
+    for wrong in (right - 1, right + 1, 0, 171):
+        path = lab_variants.variant(lab_variants.solution(lab), tmp_path / f"{wrong}.ipynb",
+                                    {cell: f"{name} = {wrong}\n"})
+        failed = result(lab, path)
+        assert not failed.passed and f"{name} = {wrong} is not the number" in failed.detail
+        said = re.sub(rf"{name} = {wrong}\b", "", failed.detail + check.hint)
+        assert str(right) not in said, said
+        assert not re.search(r"\b(too|more|less|fewer|higher|lower)\b", said), said
+        # Its visible test alone passes it: only the hidden one knows the number.
+        assert result(visible, path).passed
+
+
+@pytest.mark.parametrize("lab_id, cell, name, check_id, right", PREDICTIONS)
+def test_no_prediction_costs_its_point_and_nothing_else(lab_id, cell, name, check_id, right,
+                                                        tmp_path):
+    """Every check but the prediction's passes, the code loads without a failed cell, and the
+    score is the lab's less one point (the latency checks, timed and unaffected, left out)."""
+    lab = labs.load(lab_id)
+    path = lab_variants.variant(lab_variants.solution(lab), tmp_path / "none.ipynb",
+                                {cell: f"{name} = None  # your prediction\n"})
+    timed = [c for c in lab.checks if c.kind == "latency"]
+    report = grading.grade(lab, path, check_ids=[c.id for c in lab.checks if c not in timed])
+    assert report.did_not_load is None
+    (failed,) = [r for r in report.results if not r.passed]
+    assert failed.check.id == check_id and f"{name} is None: no prediction yet" in failed.detail
+    assert report.score == lab.points - sum(c.points for c in timed) - 1
