@@ -5,6 +5,7 @@ comes from the lab's source notebook, so an edited given cell or test cell chang
 """
 
 import json
+import re
 from pathlib import Path
 
 import nbformat
@@ -46,9 +47,29 @@ def solutions(nb):
     return out
 
 
+# A value answer, such as a prediction: one line `NAME = value  # why` between the solution
+# markers, handed out as `NAME = None  # why` (labs/nbgrader_config.py).
+VALUE = re.compile(r"^\s*(?P<name>[A-Z][A-Z0-9_]*) = ")
+
+
+def unanswered_value(source):
+    """`NAME = None` for a value answer cell's source, else None."""
+    lines = [line for line in source.splitlines()
+             if line.strip() and not line.strip().startswith("### ")]
+    value = VALUE.match(lines[0]) if len(lines) == 1 else None
+    return f"{value['name']} = None" if value else None
+
+
 def assemble(lab, nb):
-    """The code cells to run, in order: the lab's given cells and the submission's solutions."""
+    """The code cells to run, in order: the lab's given cells and the submission's solutions.
+
+    A value answer the notebook has no cell for -- a question added to the lab after the
+    notebook was handed out -- is graded as unanswered; any other missing answer cell means
+    that this is not the lab's notebook."""
     theirs = solutions(nb)
+    for c in lab.cells:
+        if c.role == "solution" and c.grade_id not in theirs and unanswered_value(c.source):
+            theirs[c.grade_id] = unanswered_value(c.source)
     missing = [c.grade_id for c in lab.cells if c.role == "solution" and c.grade_id not in theirs]
     if missing:
         raise BrokenSubmission(

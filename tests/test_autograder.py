@@ -15,7 +15,7 @@ import pytest
 import lab_variants
 from autograder import grade as grading
 from autograder import lab as labs
-from autograder import sandbox
+from autograder import notebook, sandbox
 
 ROOT = Path(__file__).resolve().parent.parent
 SOLUTION = ROOT / "labs" / "solutions" / "01-escape" / "escape.ipynb"
@@ -287,3 +287,18 @@ def test_describe_prints_every_check_with_its_threshold_and_points():
     for text in ["at most 0.1 allocations of 65536+ bytes", "at most 0.6 for full points",
                  "total 12 points"]:
         assert text in run.stdout
+
+
+def test_a_notebook_without_a_prediction_cell_is_graded_with_it_unanswered(tmp_path):
+    """A value answer added to a lab after the notebook was handed out: the rest is graded."""
+    victim = labs.load("03-victim")
+    source = lab_variants.solution(victim)
+    nb = nbformat.read(source, as_version=4)
+    nb.cells = [c for c in nb.cells
+                if c.metadata.get("nbgrader", {}).get("grade_id") != "predicted_news"]
+    program = dict(notebook.assemble(victim, nb))
+    assert program["predicted_news"] == "PREDICTED_NEWS = None"
+    nb.cells = [c for c in nb.cells
+                if c.metadata.get("nbgrader", {}).get("grade_id") != "victim_pool"]
+    with pytest.raises(notebook.BrokenSubmission, match="no answer cell 'victim_pool'"):
+        notebook.assemble(victim, nb)
