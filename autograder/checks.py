@@ -318,13 +318,13 @@ def gated(check, results):
     A scored design must first be correct: the pool-off's score does not count for a pool
     that hands one buffer to two holders, however fast. A gate check that was not run (a
     grading of some checks only) is not held against it."""
-    failed = [r.check.name for r in results
-              if r.check.id in check.params.get("gate", ()) and not r.passed]
+    failed = [r for r in results if r.check.id in check.params.get("gate", ()) and not r.passed]
     if not failed:
         return None
     return Result(check, "fail", 0, expected(check),
                   "not measured: it counts only for a submission that passes "
-                  + " and ".join(f"'{name}'" for name in failed))
+                  + " and ".join(f"'{r.check.name}'" for r in failed)
+                  + f" -- the first failed: {failed[0].detail}")
 
 
 def scored(check, lab, program, workdir):

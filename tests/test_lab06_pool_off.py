@@ -146,10 +146,12 @@ def test_the_score_counts_only_for_a_pool_that_passes_its_tests():
     assert set(check.params["gate"]) == {c.id for c in tests}
     assert checks.gated(check, passing) is None
     assert checks.gated(check, []) is None  # a grading of the score alone: nothing to hold
-    failing = [checks.Result(tests[0], "pass", 2), checks.Result(tests[1], "fail", 0)]
+    failing = [checks.Result(tests[0], "pass", 2),
+               checks.Result(tests[1], "fail", 0, detail="IndexError: pop from empty list")]
     shut = checks.gated(check, failing)
     assert (shut.status, shut.score) == ("fail", 0)
     assert tests[1].name in shut.detail and tests[0].name not in shut.detail
+    assert shut.detail.endswith("the first failed: IndexError: pop from empty list")
 
 
 def test_a_gate_on_a_check_the_lab_does_not_have_is_the_labs_error(tmp_path, monkeypatch):
