@@ -190,8 +190,7 @@ def describe_text(lab):
 
 
 MEASURED_BY = {"counter": "counted by the grader", "concurrency": "threads at once",
-               "fault": "services on loopback with injected faults",
-               "score": "the share of the points is the score"}
+               "fault": "services on loopback with injected faults"}
 
 
 def rule(c):

@@ -174,7 +174,6 @@ def abba_ratio(baseline, candidate, loops=1):
     return total
 
 
-
 MEMORY_WEIGHT = 0.5  # the pool-off's weight of memory against time: equal
 
 

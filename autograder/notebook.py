@@ -48,8 +48,8 @@ def solutions(nb):
 
 
 # A value answer, such as a prediction: one line `NAME = value  # why` between the solution
-# markers, handed out as `NAME = None  # why` (labs/nbgrader_config.py).
-VALUE = re.compile(r"^\s*(?P<name>[A-Z][A-Z0-9_]*) = ")
+# markers, NAME in capitals, handed out as `NAME = None  # why` (labs/nbgrader_config.py).
+VALUE = re.compile(r"^(?P<indent>\s*)(?P<name>[A-Z][A-Z0-9_]*) = [^#]*?(?P<why>\s*#.*)?$")
 
 
 def unanswered_value(source):

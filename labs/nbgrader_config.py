@@ -2,11 +2,12 @@
 # makes the student notebook labs/01-escape/ from the source in labs/solutions/01-escape/.
 import atexit
 import os
-import re
 import tempfile
 
 from nbgrader.converters import GenerateAssignment
 from nbgrader.preprocessors import ClearSolutions
+
+from autograder.notebook import VALUE
 
 c = get_config()  # noqa: F821 (provided by nbgrader)
 c.CourseDirectory.root = os.path.dirname(os.path.abspath(__file__))
@@ -20,10 +21,10 @@ atexit.register(os.unlink, _db)
 c.CourseDirectory.db_url = f"sqlite:///{_db}"
 
 # An answer that is a value, not code -- a solution region of one line `NAME = value  # why`,
-# NAME in capitals (a prediction) -- is handed out as `NAME = None  # why`, where nbgrader
-# would write `raise NotImplementedError()`: the notebook still runs top to bottom without it,
-# and the test of that value says what is missing.
-VALUE = re.compile(r"^(?P<indent>\s*)(?P<name>[A-Z][A-Z0-9_]*) = [^#]*?(?P<why>\s*#.*)?$")
+# NAME in capitals (a prediction; autograder.notebook.VALUE, which the grader also reads) --
+# is handed out as `NAME = None  # why`, where nbgrader would write `raise
+# NotImplementedError()`: the notebook still runs top to bottom without it, and the test of
+# that value says what is missing.
 
 
 class ClearSolutionsAndValues(ClearSolutions):
