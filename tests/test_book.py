@@ -157,6 +157,16 @@ def test_a_self_checked_chapter_predicts_before_each_measurement_section(page):
         assert PREDICT.search(section), f"{page}: {section.splitlines()[0]!r} predicts nothing"
 
 
+@pytest.mark.parametrize("page", SELF_CHECKED)
+def test_a_chapter_shows_a_measurement_before_its_mechanism(page):
+    """A reader sees what a mechanism is for -- measured -- before reading how it works."""
+    text = chapter_source(page)
+    before, mechanism, _ = text.partition("\n## Mechanism\n")
+    cells = re.findall(r"```\{code-cell\}.*?\n```", before, re.DOTALL)
+    assert not mechanism or any(re.search(r"^\s*(glue\(|plt\.|fig, )", cell, re.MULTILINE)
+                                for cell in cells), f"{page}: the mechanism comes first"
+
+
 def check_yourself(text):
     """The questions of a page's "Check yourself" section, each with its answer, and the
     headings that follow the section."""

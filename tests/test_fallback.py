@@ -301,6 +301,15 @@ def test_without_breaker_and_fallback_the_same_fault_costs_requests():
     assert run.success_rate < 0.99
 
 
+def test_latency_of_the_successful_requests_leaves_fast_failures_out():
+    """A refused request returns at once: counted in, it would make a failing client look
+    fast (bench/report.py and Chapter 5 report successes' latency beside goodput)."""
+    run = scenario.Run(requests=[scenario.Request(at=0, ok=ok, seconds=s, route="primary")
+                                 for ok, s in [(False, 0.001)] * 3 + [(True, 0.010)] * 2])
+    assert run.latency(0.5) == 0.001
+    assert run.latency(0.5, succeeded=True) == run.latency(0.99, succeeded=True) == 0.010
+
+
 @pytest.mark.slow
 def test_an_open_loop_offers_both_designs_the_same_requests_and_records_every_one():
     """rate=R: R requests a second on schedule, whatever completes, each recorded once, with

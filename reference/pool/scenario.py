@@ -42,8 +42,10 @@ class Run:
     def success_rate(self):
         return sum(r.ok for r in self.requests) / len(self.requests)
 
-    def latency(self, q):
-        times = sorted(r.seconds for r in self.requests)
+    def latency(self, q, *, succeeded=False):
+        """The q-quantile of the requests' latencies: of all of them, or of those that
+        succeeded -- a failure that came back fast would otherwise read as a fast request."""
+        times = sorted(r.seconds for r in self.requests if r.ok or not succeeded)
         return times[min(len(times) - 1, int(q * len(times)))]
 
     @property
