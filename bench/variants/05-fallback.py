@@ -239,9 +239,11 @@ VARIANTS = [
     # the stall, fewer requests share the same failed trials, so its p99 by count nears the
     # timeout's, and in the flaky phase fewer fit in an open_for spell, so its failed share
     # grows (idle, 3.11 and 3.13: p99 0.011-0.040 of the baseline's, failed 0.036-0.048;
-    # beside other load: p99 0.98, failed 0.061-0.072).
+    # beside other load: p99 0.98, failed 0.061-0.072). Its connects weigh on both settings' runs
+# of Task 3's mixes, and on the standby's 4 ms less than the primary's fraction of one: its
+# cost ratio came out 0.87-1.04 beside other load, near the 0.85 pass.
     {"name": "connects per request", "answers": CONNECT_PER_REQUEST, "fails": ["connections"],
-     "unpinned": ["stall_latency", "flaky"]},
+     "unpinned": ["stall_latency", "flaky", "tuned_cost"]},
     {"name": "pool.CircuitBreaker adapted", "answers": ADAPTER, "fails": []},
     *({"name": f"TUNED_SETTINGS: {name}", "answers": answers, "fails": fails,
        "checks": ["test_breaker", "test_client", "test_tuned", "tuned_cost"]}
