@@ -285,10 +285,10 @@ def tuned_cost(ns):
     ratio = theirs / ours
     worst = max(zip(costs["TUNED_SETTINGS"], costs["BREAKER_SETTINGS"]),
                 key=lambda pair: pair[0][1] - pair[1][1])
-    (fault, mine), (_, default) = worst
+    (part, mine), (_, default) = worst
     return {"score": tuned_score(ratio), "beat": tuned_score(PASS_AT), "ratio": ratio,
             "cost_ms": theirs * 1e3, "baseline_cost_ms": ours * 1e3,
             "detail": f"over {len(MIXES)} hidden mixes, TUNED_SETTINGS cost {theirs * 1e3:.0f} "
                       f"ms, BREAKER_SETTINGS {ours * 1e3:.0f} ms; the part where yours lost "
-                      f"most to the defaults: a {fault} primary, {mine * 1e3:.0f} ms against "
+                      f"most to the defaults: a {part} primary, {mine * 1e3:.0f} ms against "
                       f"{default * 1e3:.0f} ms"}
