@@ -110,3 +110,59 @@ def test_drive_sends_from_its_clients_at_once_and_stops_at_a_phases_most(clients
     assert all(r.ok for r in requests)
     assert client.most == clients, f"{clients} clients: {client.most} requests were under way at once"
     assert [r.at for r in requests] == sorted(r.at for r in requests), "in the order they ended"
+
+
+# Task 3: TUNED_SETTINGS, judged by its cost on hidden mixes against BREAKER_SETTINGS'.
+
+def test_the_grader_prices_requests_and_slows_the_standby_as_the_notebook_states():
+    ns = namespace()
+    assert (workloads.STANDBY_MS, workloads.FAILED_COST) == (ns["STANDBY_MS"], ns["FAILED_COST"])
+
+
+def test_the_hidden_mixes_are_the_notebooks_kinds_of_parts_at_other_numbers():
+    ns = namespace()
+    kinds = {fault.rstrip("0123456789") for fault, _, _ in ns["MIX"]}
+    hidden = [fault for _, mix in workloads.MIXES for fault, _, _ in mix]
+    assert {fault.rstrip("0123456789") for fault in hidden} == kinds
+    for fault in hidden:
+        assert fault in ns["FAULTS"] or fault in workloads.MIX_FAULTS, fault
+    assert {f for f in hidden if f[-1].isdigit()}.isdisjoint(f for f, _, _ in ns["MIX"]), (
+        "a hidden part at MIX's own rate or latency rewards fitting MIX")
+
+
+@pytest.mark.parametrize("settings, message", [
+    ("dict(BREAKER_SETTINGS, clock=time.monotonic)", "must name exactly"),
+    ("{k: v for k, v in BREAKER_SETTINGS.items() if k != 'window'}", "must name exactly"),
+    ("dict(BREAKER_SETTINGS, window=2.5)", "window counts calls"),
+    ("dict(BREAKER_SETTINGS, failure_rate=50)", "failure_rate must be a number"),
+    ("dict(BREAKER_SETTINGS, open_for=0)", "open_for must be a number"),
+    ("dict(BREAKER_SETTINGS, slow_call=True)", "slow_call must be a number"),
+])
+def test_the_settings_test_refuses_settings_that_are_not_the_breakers(settings, message):
+    cells = [(c.grade_id, c.source if c.grade_id != "tuned" else f"TUNED_SETTINGS = {settings}")
+             for c in LAB.cells if c.role in ("given", "solution")]
+    ns = harness.load_program({"program": cells})
+    with pytest.raises(AssertionError, match=message):
+        exec(LAB.test("test_tuned"), ns)
+
+
+def test_the_settings_test_passes_the_reference_and_the_defaults():
+    ns = namespace()
+    exec(LAB.test("test_tuned"), ns)
+    exec(LAB.test("test_tuned"), {**ns, "TUNED_SETTINGS": dict(ns["BREAKER_SETTINGS"])})
+
+
+def test_the_cost_ratio_runs_defaults_yours_yours_defaults_and_sums_both_mixes(monkeypatch):
+    runs = []
+
+    def priced(ns, settings, seeds, mix):
+        runs.append((settings, seeds))
+        return [("healthy", 1.0 if settings == "BREAKER_SETTINGS" else 0.5)]
+
+    monkeypatch.setattr(workloads, "mix_cost", priced)
+    result = workloads.tuned_cost(namespace())
+    seeds = [s for s, _ in workloads.MIXES]
+    assert runs[1:] == [("BREAKER_SETTINGS", seeds[0]), ("TUNED_SETTINGS", seeds[0]),
+                        ("TUNED_SETTINGS", seeds[1]), ("BREAKER_SETTINGS", seeds[1])]
+    assert result["ratio"] == pytest.approx(0.5) and result["score"] == 1.0
+    assert workloads.tuned_score(1.0) == 0.0 < result["beat"] == workloads.tuned_score(0.85)

@@ -28,11 +28,16 @@ def given(ns, name):
 
 
 @contextmanager
-def backends(ns, connect=chaos.Connection):
-    """(primary, standby, the learner's client, its breaker, the two pools), all on loopback."""
-    with chaos.ChaosService(seed=1) as primary, chaos.ChaosService(seed=2) as standby:
+def backends(ns, connect=chaos.Connection, settings="BREAKER_SETTINGS", seeds=(1, 2),
+             standby_ms=0):
+    """(primary, standby, the learner's client, its breaker, the two pools), all on loopback:
+    the breaker built from the notebook's settings of that name, the standby answering
+    standby_ms late."""
+    with (chaos.ChaosService(seed=seeds[0]) as primary,
+          chaos.ChaosService(seed=seeds[1]) as standby):
+        standby.stall_ms = standby_ms
         pools = [given(ns, "connection_pool")(service, connect) for service in (primary, standby)]
-        breaker = ns["Breaker"](**ns["BREAKER_SETTINGS"], clock=time.monotonic)
+        breaker = ns["Breaker"](**ns[settings], clock=time.monotonic)
         client = ns["FallbackClient"](*pools, breaker)
         try:
             yield primary, standby, client, breaker, pools
@@ -221,3 +226,69 @@ def connections(ns):
     return {"per_request": opened / len(every),
             "detail": f"{opened} connections accepted (primary {primary.accepted}, standby "
                       f"{standby.accepted}) for {len(every)} requests; {failures(every)}"}
+
+
+# Task 3: the stated costs (the notebook's STANDBY_MS and FAILED_COST, which an answer cell
+# cannot change here), and hidden mixes of the notebook's kinds of parts at other rates,
+# latencies, lengths, orders and seeds. Each part's fault is a ChaosService setting.
+STANDBY_MS, FAILED_COST = 4, 0.03
+
+
+def fault(cut=0.0, err=0.0, ms=0):
+    """A primary state: shares of requests cut and answered ERR, and a reply's delay."""
+    return dict(refuse=False, drop_fraction=cut, fail_fraction=err, stall_ms=ms)
+
+
+MIX_FAULTS = {"erroring": fault(err=1.0), "flaky2": fault(0.01, 0.01),
+              "flaky4": fault(0.02, 0.02), "flaky28": fault(0.14, 0.14),
+              "flaky35": fault(0.175, 0.175), "slow7": fault(ms=7), "slow10": fault(ms=10)}
+MIXES = [  # (the services' seeds, [(the primary's state, seconds at most, requests)])
+    ((3, 4), [("healthy", 5, 100), ("flaky2", 5, 400), ("healthy", 5, 100),
+              ("erroring", 5, 40), ("healthy", 5, 150), ("slow10", 5, 60), ("healthy", 5, 80),
+              ("flaky35", 5, 120), ("healthy", 5, 80)]),
+    ((5, 6), [("healthy", 5, 100), ("slow7", 5, 80), ("healthy", 5, 100), ("flaky28", 5, 120),
+              ("healthy", 5, 100), ("flaky4", 5, 400), ("healthy", 5, 80), ("erroring", 5, 25),
+              ("healthy", 5, 150)]),
+]
+
+
+# The score: 0 at the defaults' cost (a ratio of 1), 1 at FULL_AT of it or less; a pass needs
+# a ratio under PASS_AT, the score that the workload reports as the one to beat.
+FULL_AT, PASS_AT = 0.75, 0.85
+
+
+def tuned_score(ratio):
+    return min(1.0, max(0.0, (1 - ratio) / (1 - FULL_AT)))
+
+
+def mix_cost(ns, settings, seeds, mix):
+    """[(fault, seconds of cost)] of mix through the learner's classes: a success costs its
+    latency, a failure FAILED_COST."""
+    with backends(ns, settings=settings, seeds=seeds, standby_ms=STANDBY_MS) as (
+            primary, _, client, breaker, _):
+        phases = given(ns, "drive")(client, primary, mix, breaker)
+    return [(fault, sum(r.seconds if r.ok else FAILED_COST for r in requests))
+            for fault, requests in phases]
+
+
+def tuned_cost(ns):
+    """score: the cost of hidden mixes with TUNED_SETTINGS, as a ratio to BREAKER_SETTINGS',
+    run in A-B-B-A order (defaults, tuned, tuned, defaults) so that drift falls on both; and
+    the score of that ratio (tuned_score)."""
+    ns["FAULTS"].update(MIX_FAULTS)
+    mix_cost(ns, "BREAKER_SETTINGS", (7, 8), [("healthy", 5, 100)])  # warm up: not counted
+    costs = {"BREAKER_SETTINGS": [], "TUNED_SETTINGS": []}
+    for (seeds, mix), order in zip(MIXES, [costs, list(costs)[::-1]]):
+        for settings in order:
+            costs[settings] += mix_cost(ns, settings, seeds, mix)
+    ours, theirs = (sum(c for _, c in costs[k]) for k in costs)
+    ratio = theirs / ours
+    worst = max(zip(costs["TUNED_SETTINGS"], costs["BREAKER_SETTINGS"]),
+                key=lambda pair: pair[0][1] - pair[1][1])
+    (part, mine), (_, default) = worst
+    return {"score": tuned_score(ratio), "beat": tuned_score(PASS_AT), "ratio": ratio,
+            "cost_ms": theirs * 1e3, "baseline_cost_ms": ours * 1e3,
+            "detail": f"over {len(MIXES)} hidden mixes, TUNED_SETTINGS cost {theirs * 1e3:.0f} "
+                      f"ms, BREAKER_SETTINGS {ours * 1e3:.0f} ms; the part where yours lost "
+                      f"most to the defaults: a {part} primary, {mine * 1e3:.0f} ms against "
+                      f"{default * 1e3:.0f} ms"}
