@@ -31,3 +31,23 @@ def test_steal_round_serves_the_predicted_steals_every_time():
     rounds = [ns["steal_round"](ns["StealingPool"]) for _ in range(3)]
     assert rounds == [ns["PREDICTED_STEALS"]] * 3
     assert ns["steal_round"](ns["LocalPool"]) == 0
+
+
+def test_batch_round_has_one_outcome_and_the_thresholds_lie_between_the_designs():
+    """batch_round is deterministic, and its two counter checks fall on either side of the
+    designs: the solution's BatchPool (half, capped by its ring) within both bounds, stealing
+    one (StealingPool) over the visits bound, stealing all over the new() calls bound."""
+    lab = labs.load("04-steal")
+    program = notebook.assemble(lab, notebook.read(lab_variants.solution(lab)))
+    ns = harness.load_program({"program": program})
+    exec(lab_variants.module("04-steal").batch_all_source("TakeAll"), ns)  # noqa: S102
+    bounds = {c.id: c.params["expect"] for c in lab.checks if c.kind == "counter"}
+    visits = bounds["batch_visits"]["visits_per_get"]["max"]
+    news = bounds["batch_news"]["news_per_get"]["max"]
+    rounds = [ns["batch_round"](ns["BatchPool"]) for _ in range(3)]
+    assert rounds[0] == rounds[1] == rounds[2]
+    assert rounds[0]["visits_per_get"] <= visits / 1.5 and rounds[0]["news"] == 0, rounds[0]
+    one = ns["batch_round"](ns["StealingPool"])
+    assert one["visits_per_get"] >= 2 * visits and one["news"] == 0, one
+    everything = ns["batch_round"](ns["TakeAll"])
+    assert everything["news_per_get"] >= 8 * news, everything

@@ -196,11 +196,16 @@ def _produce(ring, mine, jammed):
 
 def _audit(taken):
     """How many pushed values were never taken, taken twice, and takes that were never pushed."""
-    seen = [0] * VALUES
+    return _audit_values(taken, VALUES)
+
+
+def _audit_values(taken, count):
+    """_audit for the values 0..count-1."""
+    seen = [0] * count
     foreign = 0
     for values in taken:
         for x in values:
-            if type(x) is int and 0 <= x < VALUES:
+            if type(x) is int and 0 <= x < count:
                 seen[x] += 1
             else:
                 foreign += 1  # e.g. the EMPTY of a slot another thread had already cleared
@@ -250,3 +255,106 @@ def serve_latency(ns):
     new = ns["new_buffer"]
     return (_serving(ns, ns["LocalPool"](new), crew, TIMED_TILES),
             _serving(ns, ns["StealingPool"](new), crew, TIMED_TILES))
+
+
+BATCH_VALUES = 1000  # pushed by the writer in each run of the batch steals' exactly-once check
+BATCH_WORKERS = 3
+CLAIM_PAUSES = 15  # GIL hand-overs between a claim on a worker's ring and its read of the slot
+
+
+def batch_round(ns):
+    """counter: the notebook's batch_round on the learner's BatchPool -- the round is a given
+    cell, its rings count the visits, and new() is a probes.Counted: the counts are the
+    grader's own."""
+    got = ns["batch_round"](ns["BatchPool"])
+    workers = ns["BATCH_LOCALS"] - 1
+    gets = workers * ns["BATCH_GETS"]
+    return {**got, "detail": (
+        f"the writer's thread filled its private slot and its ring of {ns['SHARED_SLOTS']}; "
+        f"{workers} workers, each with a ring of {ns['WORKER_SLOTS']}, took turns, one get "
+        f"each, {gets} gets in all: {got['visits']} pop_tail calls on other threads' rings, "
+        f"{got['news']} new() calls (StealingPool: {4 * gets} visits, 0 new() calls)")}
+
+
+def _slow_claims(ring_class, pauses):
+    """ring_class whose pops give the GIL away `pauses` times right after their claim, before
+    they read and clear the slot: the moment when a ring's length says it has room and its
+    head's slot is still taken -- which a switch between two lines of the notebook's code
+    seldom finds, as the library's pop_tail is not the notebook's."""
+
+    class SlowClaims(ring_class):
+        def _cas(self, old, new):
+            won = super()._cas(old, new)
+            if won:
+                for _ in range(pauses):
+                    time.sleep(0)
+            return won
+
+    return SlowClaims
+
+
+def batch_exactly_once(ns):
+    """concurrency: a writer pushes 0, 1, 2, ... into its ring while workers get from the
+    learner's BatchPool, each with a ring of WORKER_SLOTS: every value handed out or left in
+    a ring exactly once."""
+    crew = probes.Crew(1 + BATCH_WORKERS)
+    nothing = object()  # what new() gives: not a value
+    totals = {"lost": 0, "twice": 0, "foreign": 0}
+    moved = 0
+    # A worker's ring's claims are slow: a thief on it stays in that moment while its owner,
+    # back from the writer's ring, pushes what it brought home.
+    rings = [_slow_claims(ns["pool"].PoolDequeue, pauses) for pauses in (1, CLAIM_PAUSES)]
+    for _ in range(RUNS):
+        buffers = ns["BatchPool"](lambda: nothing)
+        taken = [[] for _ in range(crew.size)]
+        done = threading.Event()
+        ended = []  # workers that stopped: the writer stops too once all have (one raised)
+
+        def job(i, buffers=buffers, taken=taken, done=done, ended=ended):
+            local = buffers.locals.mine()
+            slots = ns["SHARED_SLOTS"] if i == 0 else ns["WORKER_SLOTS"]
+            local.shared = rings[i > 0](slots)
+            if i == 0:
+                try:
+                    for v in range(BATCH_VALUES):  # pushed, not put: a put may let a value go
+                        while not local.shared.push_head(v):
+                            if len(ended) == BATCH_WORKERS:
+                                return
+                            time.sleep(0)  # full: let the workers run
+                finally:
+                    done.set()
+                return
+            mine = taken[i]
+            try:
+                while len(mine) <= BATCH_VALUES:
+                    finished = done.is_set()
+                    x = buffers.get()
+                    if x is not nothing:
+                        mine.append(x)
+                    elif finished:
+                        return
+            finally:
+                ended.append(i)
+
+        _raise_first(crew.run(job, preempt=True))
+        left = []
+        for local in buffers.locals.all:  # what the workers left: private slots and rings
+            if local.private is not None:
+                left.append(local.private)
+            for _ in range(len(local.shared.vals) + 1):
+                x, ok = local.shared.pop_tail()
+                if not ok:
+                    break
+                left.append(x)
+        moved += sum(len(t) for t in taken)
+        counts = _audit_values(taken + [left], BATCH_VALUES)
+        for name, n in counts.items():
+            totals[name] += n
+    detail = (f"{RUNS} runs: a writer pushed 0..{BATCH_VALUES - 1} into its ring of "
+              f"{ns['SHARED_SLOTS']} while {BATCH_WORKERS} workers, each with a ring of "
+              f"{ns['WORKER_SLOTS']}, got from your BatchPool until the writer was done and "
+              "nothing was left to steal, every line of the notebook's code a place where the "
+              "GIL may change hands, and every pop giving it away between its claim and its "
+              f"read of the slot; the workers got {moved / (RUNS * BATCH_VALUES):.0%} of "
+              "the values, the rest were left in rings")
+    return {**totals, "detail": detail}
