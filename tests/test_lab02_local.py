@@ -41,7 +41,6 @@ def test_a_deadlocking_pool_fails_the_concurrency_check_and_says_so(tmp_path):
     assert report.seconds < lab.limits["seconds"]
 
 
-
 def task_2_namespace():
     """The notebook's given cells and reference answers, executed, and the lab's workloads."""
     lab = labs.load("02-local")
@@ -115,3 +114,20 @@ def test_put_none_pooled_over_the_cap_fails_the_visible_contract_test(tmp_path, 
     (result,) = grading.grade(dataclasses.replace(lab, checks=(check,)), path).results
     assert result.status == "fail"
     assert "put(None) must be ignored" in result.detail, result.detail
+
+
+def test_task_1_keeps_its_allocation_points_while_task_2_is_not_written(tmp_path):
+    """The allocation check also runs its rounds on CappedPool -- once it is written: a
+    CappedPool still handed out as a stub costs Task 2's checks, not Task 1's."""
+    lab = labs.load("02-local")
+    stub = "class CappedPool:\n" + "".join(
+        f"    def {name}({params}):\n        raise NotImplementedError()\n\n"
+        for name, params in (("__init__", "self, new, cap"), ("get", "self"), ("put", "self, x")))
+    path = lab_variants.variant(lab_variants.solution(lab), tmp_path / "task1.ipynb",
+                                {"capped_pool": stub})
+    alone = dataclasses.replace(lab, checks=tuple(
+        c for c in lab.checks if c.id in ("steady_allocations", "kept")))
+    results = {r.check.id: r for r in grading.grade(alone, path).results}
+    assert results["steady_allocations"].passed, results["steady_allocations"].detail
+    assert "in 20000 get+puts" in results["steady_allocations"].detail
+    assert not results["kept"].passed

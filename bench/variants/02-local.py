@@ -354,5 +354,5 @@ VARIANTS = [
      "fails": ["handoff"]},
     {"name": "capped: a lock around every call",
      "answers": {"capped_pool": CAPPED_LOCK_EVERY_CALL},
-     "fails": ["handoff", "capped_fast_path", "capped_allocations"]},
+     "fails": ["handoff", "capped_fast_path", "steady_allocations"]},
 ]
