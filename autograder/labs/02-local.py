@@ -5,10 +5,14 @@ returns what its check kind measures. Threads come from a probes.Crew started be
 timed or counted region, as Go's b.RunParallel starts its goroutines before the timer.
 """
 
+import gc
 import itertools
 import statistics
 import sys
+import threading
 import time
+import weakref
+from concurrent.futures import ThreadPoolExecutor
 from itertools import repeat
 
 from autograder import probes
@@ -171,10 +175,21 @@ def check_then_pop(pool_class):
 
 
 def steady_state(ns, n=10_000):
-    """allocations: (run, units) -- n rounds on a warm pool, one thread."""
-    pool_ = ns["LocalPool"](ns["new_buffer"])
-    rounds(pool_, 2)  # warm: this thread's Local exists, its private slot and deque are used
-    return (lambda: rounds(pool_, n)), 2 * n
+    """allocations: (run, units) -- n rounds on a warm LocalPool, one thread; then as many on
+    a warm CappedPool(new, CAP), which stays under its cap -- once Task 2 is written: one that
+    is not yet (it raises NotImplementedError) leaves Task 1's count as it was."""
+    pools = [ns["LocalPool"](ns["new_buffer"])]
+    try:
+        pools.append(ns["CappedPool"](ns["new_buffer"], CAP))
+        rounds(pools[-1], 2)
+    except NotImplementedError:
+        del pools[1:]
+    rounds(pools[0], 2)  # warm: this thread's Local exists, its private slot and deque are used
+
+    def run():
+        for pool_ in pools:
+            rounds(pool_, n)
+    return run, 2 * n * len(pools)
 
 
 def contention(ns, per_thread=2000):
@@ -253,3 +268,139 @@ def hit_rate(ns, per_thread=20_000):
     return {"hits": 1 - new.calls / gets,
             "detail": f"{new.calls} new() calls in {gets} gets (Go's pool keeps no such count: "
                       "golang/go issue 11834)"}
+
+
+# Task 2: CappedPool(new, cap). Its cap and the bound on what it keeps beyond the threads'
+# caps, as the notebook's Task 2 states them: at most cap objects per thread, and at most
+# SHARED_CAPS * cap more in all.
+CAP = 16
+SHARED_CAPS = 4
+
+
+class Held:
+    """A pooled object whose life the grader follows with a weak reference."""
+
+    __slots__ = ("__weakref__",)
+
+
+class Kept:
+    """new() for a CappedPool: Held objects, each made counted and followed."""
+
+    def __init__(self):
+        self.refs = []
+        self.new = probes.Counted(self.make)
+
+    def make(self):
+        x = Held()
+        self.refs.append(weakref.ref(x))
+        return x
+
+    def alive(self):
+        gc.collect()
+        return sum(r() is not None for r in self.refs)
+
+
+LOCK_TYPES = (type(threading.Lock()), type(threading.RLock()))
+TAKE, GIVE = {"acquire", "acquire_lock", "__enter__"}, {"release", "release_lock", "__exit__"}
+
+
+class LockCalls:
+    """Locks taken and released by the threads it is installed on, counted from the C calls a
+    profile function sees: a `with lock:` block shows its __exit__, an explicit acquire and
+    release both, a Condition or a queue.Queue the calls of the lock inside."""
+
+    def __init__(self):
+        self.taken = self.given = 0
+
+    def __call__(self, frame, event, arg):
+        if event == "c_call" and isinstance(getattr(arg, "__self__", None), LOCK_TYPES):
+            if arg.__name__ in TAKE:
+                self.taken += 1
+            elif arg.__name__ in GIVE:
+                self.given += 1
+
+    @property
+    def holds(self):
+        return max(self.taken, self.given)
+
+
+def fast_path_locks(ns, n=2000):
+    """counter: locks held per get+put on a warm CappedPool, one thread, under its cap."""
+    pool_ = ns["CappedPool"](ns["new_buffer"], CAP)
+    rounds(pool_, 2)
+    locks = LockCalls()
+    sys.setprofile(locks)
+    try:
+        rounds(pool_, n)
+    finally:
+        sys.setprofile(None)
+    return {"locks": locks.holds / (2 * n),
+            "detail": f"{locks.taken} lock acquisitions and {locks.given} releases in "
+                      f"{2 * n} get+puts on one thread, never more than 2 objects out "
+                      f"(cap {CAP})"}
+
+
+def kept_after_burst(ns, puts=50 * CAP):
+    """One thread puts `puts` objects the pool has never seen and drops them: how many the
+    pool keeps alive, in units of cap."""
+    kept = Kept()
+    pool_ = ns["CappedPool"](kept.new, CAP)
+    for _ in repeat(None, puts):
+        pool_.put(kept.make())
+    return kept.alive()
+
+
+def handoff_run(ns, rounds_=300, per_round=4):
+    """Thread A gets per_round objects, hands them to thread B, which puts them; in rounds,
+    one thread at a time, so every count is exact. Returns A's gets, new() calls, the objects
+    alive after, and the locks A and B held."""
+    kept = Kept()
+    pool_ = ns["CappedPool"](kept.new, CAP)
+    locks = LockCalls()
+    a, b = ThreadPoolExecutor(1), ThreadPoolExecutor(1)  # one thread each, the same all along
+
+    def counted(fn, *args):  # the executor's own locks are not counted: only fn's
+        sys.setprofile(locks)
+        try:
+            return fn(*args)
+        finally:
+            sys.setprofile(None)
+
+    def take():
+        return [pool_.get() for _ in repeat(None, per_round)]
+
+    def give(objects):
+        for x in objects:
+            pool_.put(x)
+
+    try:
+        for _ in repeat(None, rounds_):
+            b.submit(counted, give, a.submit(counted, take).result()).result()
+        alive = kept.alive()  # while A and B live: what their threading.locals hold counts
+    finally:
+        a.shutdown()
+        b.shutdown()
+    return {"gets": rounds_ * per_round, "news": kept.new.calls, "alive": alive,
+            "holds": locks.holds, "taken": locks.taken, "given": locks.given}
+
+
+def kept(ns):
+    """counter: objects a CappedPool keeps alive, in units of cap, after a burst of puts on one
+    thread and after a hand-off run between two threads."""
+    burst = kept_after_burst(ns)
+    run = handoff_run(ns)
+    return {"burst": burst / CAP, "handoff": run["alive"] / CAP,
+            "detail": f"cap {CAP}: {burst} objects alive after one thread put {50 * CAP} and "
+                      f"dropped them (at most {CAP} + {SHARED_CAPS} x {CAP}); {run['alive']} "
+                      f"alive after {run['gets']} gets on thread A each put back on thread B "
+                      f"(at most 2 x {CAP} + {SHARED_CAPS} x {CAP})"}
+
+
+def handoff(ns):
+    """counter: new() calls per get on thread A, and locks held per get+put, when thread A
+    gets and thread B puts."""
+    run = handoff_run(ns)
+    return {"news": run["news"] / run["gets"], "locks": run["holds"] / run["gets"],
+            "detail": f"cap {CAP}: {run['news']} new() calls in {run['gets']} gets on thread A, "
+                      f"each object put back on thread B; {run['taken']} lock acquisitions and "
+                      f"{run['given']} releases in those {run['gets']} gets and puts"}

@@ -228,6 +228,110 @@ class LocalPool:
             self.shared.append(x)
 '''
 
+
+# Task 2: CappedPool(new, cap). Each keeps LocalPool's per-thread fast path (CAPPED_HEAD) and
+# differs in what it does over the cap and on a miss: capped()'s over and miss.
+CAPPED_HEAD = '''
+class CappedPool:
+    def __init__(self, new, cap):
+        self.new = new
+        self.cap = cap
+        self.tls = threading.local()
+        self.lock = threading.Lock()
+        self.central = []
+
+    def _local(self):
+        try:
+            return self.tls.mine
+        except AttributeError:
+            self.tls.mine = Local()
+            return self.tls.mine
+
+    def get(self):
+        local = self._local()
+        x = local.private
+        if x is not None:
+            local.private = None
+            return x
+        if local.shared:
+            return local.shared.pop()
+{miss}
+        return self.new()
+
+    def put(self, x):
+        if x is None:
+            return
+        local = self._local()
+        if local.private is None:
+            local.private = x
+            return
+        if 1 + len(local.shared) < self.cap:
+            local.shared.append(x)
+            return
+{over}
+'''
+
+
+def capped(miss="", over="        pass  # dropped"):
+    """A CappedPool with LocalPool's fast path and the given miss and overflow paths."""
+    return CAPPED_HEAD.format(miss=miss, over=over)
+
+
+# Drops what goes over the cap: memory bounded, but what B puts never reaches A.
+CAPPED_DROP = capped()
+
+# Right but for the bound: half the deque moves to a shared list of batches when a put goes
+# over the cap, a miss takes a batch back -- and nothing bounds the shared list.
+BATCH_MISS = '''        if self.central:
+            with self.lock:
+                batch = self.central.pop() if self.central else None
+            if batch:
+                local.shared.extend(batch)
+                return local.shared.pop()'''
+BATCH_OVER = '''        shared = local.shared
+        shared.append(x)
+        batch = []
+        for _ in range(max(1, self.cap // 2)):
+            batch.append(shared.popleft())
+        with self.lock:
+            if {bound}:
+                self.central.append(batch)'''
+CAPPED_SPILL_ALL = capped(miss=BATCH_MISS, over=BATCH_OVER.format(bound="True"))
+
+# Right, as the notebook's design is, but with a second lock around every call "to be safe":
+# the fast path locks, and its super() calls make a super object each.
+CAPPED_BATCHED = capped(miss=BATCH_MISS, over=BATCH_OVER.format(bound="len(self.central) < 4"))
+CAPPED_LOCK_EVERY_CALL = CAPPED_BATCHED.replace("class CappedPool:", "class _Batched:") + '''
+
+class CappedPool(_Batched):
+    def __init__(self, new, cap):
+        super().__init__(new, cap)
+        self.guard = threading.Lock()
+
+    def get(self):
+        self.guard.acquire()
+        try:
+            return super().get()
+        finally:
+            self.guard.release()
+
+    def put(self, x):
+        self.guard.acquire()
+        try:
+            super().put(x)
+        finally:
+            self.guard.release()
+'''
+
+# Overflow moved one object at a time to a shared list bounded at 4 x cap, and a miss takes
+# one back: bounded and hitting, but one lock per object moved -- in the hand-off, every put
+# of B and every get of A.
+CAPPED_ONE_AT_A_TIME = capped(miss='''        with self.lock:
+            if self.central:
+                return self.central.pop()''', over='''        with self.lock:
+            if len(self.central) < 4 * self.cap:
+                self.central.append(x)''')
+
 VARIANTS = [
     {"name": "get_ident dict", "answers": {"local_pool": IDENT_DICT},
      "fails": ["steady_allocations"]},
@@ -242,4 +346,13 @@ VARIANTS = [
      "fails": ["test_threads_keep_their_own", "no_double_handout"]},
     {"name": "threading.local subclass", "answers": {"local_pool": LOCAL_SUBCLASS},
      "fails": []},
+    {"name": "capped: overflow dropped", "answers": {"capped_pool": CAPPED_DROP},
+     "fails": ["handoff"]},
+    {"name": "capped: overflow to an unbounded list",
+     "answers": {"capped_pool": CAPPED_SPILL_ALL}, "fails": ["kept"]},
+    {"name": "capped: one object per lock", "answers": {"capped_pool": CAPPED_ONE_AT_A_TIME},
+     "fails": ["handoff"]},
+    {"name": "capped: a lock around every call",
+     "answers": {"capped_pool": CAPPED_LOCK_EVERY_CALL},
+     "fails": ["handoff", "capped_fast_path", "steady_allocations"]},
 ]
