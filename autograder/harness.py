@@ -103,7 +103,7 @@ def explain(e, prefer=None):
             tb = tb.tb_next
         name = tb.tb_frame.f_code.co_qualname  # Breaker.__init__, not just __init__
         return (f"not implemented: {name} still raises NotImplementedError -- "
-                "write your code in its answer cell")
+                + (str(e) if str(e) else "write your code in its answer cell"))
     if isinstance(e, SystemExit):
         return f"the code called sys.exit({e.code!r})"
     if isinstance(e, MemoryError):

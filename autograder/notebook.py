@@ -60,22 +60,48 @@ def unanswered_value(source):
     return f"{value['name']} = None" if value else None
 
 
+MISSING = ("this notebook has no answer cell {grade_id!r} -- it was handed out before that "
+           "task was added, or the cell was deleted: move the notebook aside, run `make labs` "
+           "for a new one, and copy your answers into it")
+
+
+def unanswered(grade_id, source):
+    """What a notebook without the answer cell grade_id is graded with: the cell as the lab
+    hands it out -- `NAME = None` for a value answer, and for code each solution region
+    raising NotImplementedError with MISSING, so that its tests say what to do."""
+    value = unanswered_value(source)
+    if value:
+        return value
+    out, inside = [], False
+    for line in source.splitlines():
+        if "### BEGIN SOLUTION" in line:
+            inside = True
+            indent = line[:len(line) - len(line.lstrip())]
+            out.append(f"{indent}raise NotImplementedError({MISSING.format(grade_id=grade_id)!r})")
+        elif "### END SOLUTION" in line:
+            inside = False
+        elif not inside:
+            out.append(line)
+    return "\n".join(out)
+
+
 def assemble(lab, nb):
     """The code cells to run, in order: the lab's given cells and the submission's solutions.
 
-    A value answer the notebook has no cell for -- a question added to the lab after the
-    notebook was handed out -- is graded as unanswered; any other missing answer cell means
-    that this is not the lab's notebook."""
+    An answer cell the notebook lacks -- a task or question added to the lab after the
+    notebook was handed out -- is graded as unanswered (`unanswered`), the rest as written;
+    a notebook with none of the lab's answer cells is not the lab's notebook."""
     theirs = solutions(nb)
-    for c in lab.cells:
-        if c.role == "solution" and c.grade_id not in theirs and unanswered_value(c.source):
-            theirs[c.grade_id] = unanswered_value(c.source)
-    missing = [c.grade_id for c in lab.cells if c.role == "solution" and c.grade_id not in theirs]
-    if missing:
+    answers = [c for c in lab.cells if c.role == "solution"]
+    if not any(c.grade_id in theirs for c in answers):
         raise BrokenSubmission(
-            f"the notebook has no answer cell {', '.join(map(repr, missing))}: it is not the "
-            f"{lab.id} notebook, or that cell was deleted or re-created. Start again from "
-            f"labs/{lab.id}/{lab.notebook} and write your code in its answer cells.")
+            f"the notebook has none of the {lab.id} answer cells "
+            f"({', '.join(repr(c.grade_id) for c in answers)}): it is not the {lab.id} "
+            f"notebook. Start again from labs/{lab.id}/{lab.notebook} and write your code in "
+            f"its answer cells.")
+    for c in answers:
+        if c.grade_id not in theirs:
+            theirs[c.grade_id] = unanswered(c.grade_id, c.source)
     return [(c.grade_id, theirs[c.grade_id] if c.role == "solution" else c.source)
             for c in lab.cells if c.role in ("given", "solution")]
 

@@ -176,13 +176,16 @@ def test_a_failed_allocation_check_names_the_line_of_the_learners_code(lab, tmp_
             in allocations.detail), allocations.detail
 
 
-def test_a_deleted_answer_cell_and_a_missing_lab_say_what_to_do(tmp_path):
+def test_a_deleted_answer_cell_another_labs_notebook_and_a_missing_lab_say_what_to_do(
+        tmp_path):
     nb = nbformat.read(SOLUTION, as_version=4)
     nb.cells = [c for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade_id") != "encode"]
     path = tmp_path / "deleted.ipynb"
     nbformat.write(nb, path)
-    run = cli("grade", "01-escape", path)
-    assert run.returncode == 2 and "no answer cell 'encode'" in said(run.stderr)
+    run = cli("grade", "01-escape", path, "--check", "test_encode")
+    assert run.returncode == 1 and "no answer cell 'encode'" in said(run.stdout), run.stdout
+    run = cli("grade", "01-escape", lab_variants.solution(labs.load("02-local")))
+    assert run.returncode == 2 and "it is not the 01-escape notebook" in said(run.stderr)
     run = cli("grade", "99-nothing", path)
     assert run.returncode == 2 and "there is no lab '99-nothing'" in said(run.stderr)
     run = cli("grade", "01-escape", tmp_path / "absent.ipynb")
@@ -298,7 +301,26 @@ def test_a_notebook_without_a_prediction_cell_is_graded_with_it_unanswered(tmp_p
                 if c.metadata.get("nbgrader", {}).get("grade_id") != "predicted_news"]
     program = dict(notebook.assemble(victim, nb))
     assert program["predicted_news"] == "PREDICTED_NEWS = None"
+    nb = nbformat.read(source, as_version=4)
     nb.cells = [c for c in nb.cells
                 if c.metadata.get("nbgrader", {}).get("grade_id") != "victim_pool"]
-    with pytest.raises(notebook.BrokenSubmission, match="no answer cell 'victim_pool'"):
+    program = dict(notebook.assemble(victim, nb))
+    assert "### BEGIN SOLUTION" not in program["victim_pool"]
+    assert "raise NotImplementedError(" in program["victim_pool"]
+    nb.cells = [c for c in nb.cells if not c.metadata.get("nbgrader", {}).get("solution")]
+    with pytest.raises(notebook.BrokenSubmission, match="none of the 03-victim answer cells"):
         notebook.assemble(victim, nb)
+
+
+def test_a_notebook_handed_out_before_a_task_is_graded_with_that_task_unanswered(tmp_path):
+    """Lab 4's third task added after the notebook was handed out: its checks fail saying
+    where the new cell is, every other check is graded as written."""
+    steal = labs.load("04-steal")
+    nb = nbformat.read(lab_variants.solution(steal), as_version=4)
+    nb.cells = [c for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade_id") != "batch"]
+    old = tmp_path / "steal.ipynb"
+    nbformat.write(nb, old)
+    report = grading.grade(steal, old, check_ids=["test_ring_order", "test_batch"])
+    ring, batch = report.results
+    assert ring.status == "pass", ring.detail
+    assert batch.status == "fail" and "make labs" in batch.detail, batch.detail
