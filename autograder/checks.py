@@ -250,7 +250,9 @@ def smoke_and_probe(check, lab, program, workdir):
     names one: a value below the probe's minimum is measured again, in a new process, up to
     PROBE_RUNS times, as an effect that forms only sometimes (a convoy) can be missed once.
     Below it every time the check is "unmeasured", saying why -- or "noisy" where other
-    processes kept the machine busy meanwhile, which hides a convoy as it hides contention.
+    processes kept the machine busy meanwhile, which hides a convoy as it hides contention, or
+    where a value rose above the probe's `absent` (the most an interpreter without the effect
+    measures): the effect is there, broken up by other work.
     """
     probe = check.params.get("probe")
     smoke = {"kind": "smoke", "workload": check.params["workload"],
@@ -274,6 +276,13 @@ def smoke_and_probe(check, lab, program, workdir):
         return Result(check, "noisy", 0, expected(check), (
             f"{measured} while other processes kept {busy:.1f} of {os.cpu_count()} CPUs "
             "busy: not decided, not passed -- grade again on a quieter machine"))
+    if max(got["value"] for got in seen) > probe["absent"]:
+        # An interpreter whose baseline lacks the effect measures at most `absent`; one whose
+        # baseline has it, beside a little other work, falls in between.
+        return Result(check, "noisy", 0, expected(check), (
+            f"{measured}: above the {probe['absent']:g}x of a Python on which it does not "
+            "form, so it formed only partly -- other work on this machine breaks it up. Not "
+            "decided, not passed -- grade again on a quieter machine"))
     return unmeasured(check, (
         f"cannot measure this on this Python ({outcome.result['python']}): the baseline "
         f"does not show what this check compares against -- {measured}. {probe['why']}"))

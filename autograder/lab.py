@@ -19,6 +19,12 @@ LABS = HERE / "labs"
 SOURCES = HERE.parent / "labs" / "solutions"
 
 
+# What a latency check's probe names: its workload, the least value at which the check's
+# ratio means what it says, the most an interpreter without the effect measures, and what to
+# tell the learner when it is not there (checks.smoke_and_probe).
+PROBE_KEYS = {"workload", "min", "absent", "what", "why"}
+
+
 class LabError(Exception):
     """The lab itself is missing or malformed (an instructor's problem, not a learner's)."""
 
@@ -97,6 +103,9 @@ def load(lab_id, tests_from=None):
     for c in checks:
         if c.kind == "functional" and c.id not in tests:
             raise LabError(f"check {c.id!r} names no test cell of {source}")
+        missing = PROBE_KEYS - set(c.params.get("probe", PROBE_KEYS))
+        if missing:
+            raise LabError(f"{path}: check {c.id!r}'s probe lacks {', '.join(sorted(missing))}")
         unknown = set(c.params.get("gate", ())) - {d.id for d in checks}
         if unknown:
             raise LabError(f"{path}: check {c.id!r} is gated on {', '.join(sorted(unknown))}, "

@@ -201,14 +201,15 @@ def test_a_number_the_workload_did_not_report_is_the_labs_fault(monkeypatch, tmp
 
 @pytest.mark.parametrize("convoys, busy, status", [
     ([1.2, 1.2, 1.2], 0.0, "unmeasured"), ([11.0], 0.0, "pass"), ([1.0, 11.0], 0.0, "pass"),
-    ([1.2, 1.2, 1.2], 1.0, "noisy")])
+    ([1.2, 1.2, 1.2], 1.0, "noisy"), ([1.2, 2.1, 1.9], 0.0, "noisy")])
 def test_a_latency_whose_baseline_does_not_show_its_effect_is_unmeasured(
         monkeypatch, tmp_path, convoys, busy, status):
     """Lab 2's check first asks whether its locked baseline convoys on this Python; where it
     does not, the ratio would judge nothing the check exists for: no verdict, no points --
-    unless other processes kept the other cores busy, which hides a convoy too: noisy. A
-    convoy forms only sometimes: a probe below its minimum is run again, in a new process,
-    before it is believed (checks.PROBE_RUNS)."""
+    unless other processes kept the other cores busy, which hides a convoy too, or the probe
+    rose above what a Python without a convoy measures (`absent`): a convoy broken up by
+    other work -- noisy either way. A convoy forms only sometimes: a probe below its minimum
+    is run again, in a new process, before it is believed (checks.PROBE_RUNS)."""
     lab = labs.load("02-local")
     check = next(c for c in lab.checks if c.kind == "latency")
     smokes = [{"probe": {"value": v, "detail": "LockedPool: ..."}, "python": "3.x"}
@@ -220,7 +221,8 @@ def test_a_latency_whose_baseline_does_not_show_its_effect_is_unmeasured(
     assert len(attempts) == (1 if status == "pass" else 0)
     if status != "pass":
         assert len(convoys) == checks.PROBE_RUNS
-        assert "1.20x, 1.20x, 1.20x in 3 processes" in result.detail, result.detail
+        seen = ", ".join(f"{v:.2f}x" for v in convoys)
+        assert f"{seen} in 3 processes" in result.detail, result.detail
     assert result.score == (0 if status != "pass" else check.points)
     assert ("cannot measure this on this Python (3.x)" in result.detail) == (status == "unmeasured")
     assert ("grade again on a quieter machine" in result.detail) == (status == "noisy")

@@ -3,6 +3,7 @@ scores zero saying what is not implemented, and each plausible wrong submission 
 bench/variants/<lab>.py fails exactly the checks it was written to fail -- the evidence that
 each threshold separates right from wrong."""
 
+import dataclasses
 import json
 import subprocess
 import sys
@@ -22,9 +23,34 @@ LABS = labs.available()
 UNMEASURED = {"02-local": {"latency"} if sys.version_info >= (3, 13) else set()}
 
 
+# A "noisy" verdict is the grader saying that other work on the machine kept it from deciding
+# (checks.latency, checks.smoke_and_probe); as it tells a learner, these tests grade such a
+# check again -- at most this many more times, so one that is never decided still fails.
+AGAIN = 2
+
+
 def cli(*args):
     return subprocess.run([sys.executable, "-m", "autograder", *map(str, args)],
                           capture_output=True, text=True, cwd=ROOT, timeout=900)
+
+
+def noisy(json_report):
+    """Whether the grade written to json_report has a check the machine kept undecided."""
+    return json_report.exists() and any(
+        c["status"] == "noisy" for c in json.loads(json_report.read_text())["checks"])
+
+
+def decided(lab, path, check_ids=None):
+    """The report of grading path, each check that came out noisy graded again (AGAIN)."""
+    report = grading.grade(lab, path, check_ids=check_ids)
+    for _ in range(AGAIN):
+        undecided = [r.check.id for r in report.results if r.status == "noisy"]
+        if not undecided:
+            break
+        again = {r.check.id: r for r in grading.grade(lab, path, check_ids=undecided).results}
+        report = dataclasses.replace(
+            report, results=[again.get(r.check.id, r) for r in report.results])
+    return report
 
 
 @pytest.mark.parametrize("lab_id", LABS)
@@ -34,8 +60,12 @@ def test_the_solution_scores_full_marks_within_a_minute(lab_id, tmp_path):
     its score's share of its points: the reference leaves room above it, so not all of them.)"""
     lab = labs.load(lab_id)
     unmeasured = UNMEASURED.get(lab_id, set())
-    run = cli("grade", lab_id, lab_variants.solution(lab), "--json", tmp_path / "r.json",
-              "--junit", tmp_path / "r.xml", "--gradescope", tmp_path / "results.json")
+    for _ in range(1 + AGAIN):
+        (tmp_path / "r.json").unlink(missing_ok=True)
+        run = cli("grade", lab_id, lab_variants.solution(lab), "--json", tmp_path / "r.json",
+                  "--junit", tmp_path / "r.xml", "--gradescope", tmp_path / "results.json")
+        if not noisy(tmp_path / "r.json"):
+            break
     assert run.returncode == (3 if unmeasured else 0), run.stdout + run.stderr
     result = json.loads((tmp_path / "r.json").read_text())
     short = sum(c["points"] - c["score"] for c in result["checks"] if c["kind"] == "score")
@@ -76,7 +106,7 @@ def test_each_plausible_submission_fails_exactly_the_checks_it_should(lab_id, na
                                      if s[0] == name]
     # A variant of a lab's settings only (its "checks") is graded on the checks it can change.
     (checks,) = [v.get("checks") for v in lab_variants.variants(lab_id) if v["name"] == name]
-    report = grading.grade(lab, path, check_ids=checks)
+    report = decided(lab, path, checks)
     unmeasured = UNMEASURED.get(lab_id, set())
     failed = {r.check.id for r in report.results if not r.passed} - set(unpinned) - unmeasured
     assert failed == set(fails) - unmeasured, "\n".join(
