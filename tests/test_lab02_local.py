@@ -132,12 +132,3 @@ def test_task_1_keeps_its_allocation_points_while_task_2_is_not_written(tmp_path
     assert "in 20000 get+puts" in results["steady_allocations"].detail
     assert not results["kept"].passed
 
-
-def test_a_probe_that_does_not_say_what_no_effect_measures_is_the_labs_error(tmp_path,
-                                                                              monkeypatch):
-    text = (labs.LABS / "02-local.toml").read_text()
-    assert "\nabsent = " in text
-    (tmp_path / "02-local.toml").write_text(text.replace("\nabsent = ", "\n# absent = "))
-    monkeypatch.setattr(labs, "LABS", tmp_path)
-    with pytest.raises(labs.LabError, match="probe lacks absent"):
-        labs.load("02-local")

@@ -153,11 +153,3 @@ def test_the_score_counts_only_for_a_pool_that_passes_its_tests():
     assert tests[1].name in shut.detail and tests[0].name not in shut.detail
     assert shut.detail.endswith("the first failed: IndexError: pop from empty list")
 
-
-def test_a_gate_on_a_check_the_lab_does_not_have_is_the_labs_error(tmp_path, monkeypatch):
-    text = (labs.LABS / "06-pool-off.toml").read_text()
-    assert 'gate = ["test_contract", "test_two_holders"]' in text
-    (tmp_path / "06-pool-off.toml").write_text(text.replace('"test_two_holders"]', '"test_x"]'))
-    monkeypatch.setattr(labs, "LABS", tmp_path)
-    with pytest.raises(labs.LabError, match="gated on test_x"):
-        labs.load("06-pool-off")

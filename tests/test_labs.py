@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from autograder import lab as labs
 from autograder import notebook
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -124,3 +125,19 @@ def test_functional_points_match_the_notebooks_nbgrader_points(lab):
               and c["metadata"].get("nbgrader", {}).get("grade")}
     functional = {c.id: c.points for c in checks.checks if c.kind == "functional"}
     assert functional == points
+
+
+@pytest.mark.parametrize("lab_id, line, broken, message", [
+    ("06-pool-off", 'gate = ["test_contract", "test_two_holders"]',
+     'gate = ["test_contract", "test_x"]', "gated on test_x, which the lab has no check of"),
+    ("02-local", "\nabsent = ", "\n# absent = ", "probe lacks absent")])
+def test_a_checks_file_that_names_what_is_not_there_is_the_labs_error(
+        tmp_path, monkeypatch, lab_id, line, broken, message):
+    """A gate on a check the lab lacks; a probe that does not say what a Python without its
+    effect measures: the instructor's mistake, named as the lab is loaded."""
+    text = (labs.LABS / f"{lab_id}.toml").read_text()
+    assert line in text
+    (tmp_path / f"{lab_id}.toml").write_text(text.replace(line, broken))
+    monkeypatch.setattr(labs, "LABS", tmp_path)
+    with pytest.raises(labs.LabError, match=message):
+        labs.load(lab_id)
