@@ -82,7 +82,7 @@ bench: $(BENCH_READY)
 	$(BIN)/python bench/scaling.py --json bench/results/scaling-gil.json
 	@rm -f bench/results/scaling-ft.json
 	@if ft=$$(tools/python3.13 --free-threaded --no-build); then \
-		PYTHONPATH=reference $$ft -X gil=0 bench/scaling.py --json bench/results/scaling-ft.json; fi
+		PYTHONPATH=reference:. $$ft -X gil=0 bench/scaling.py --json bench/results/scaling-ft.json; fi
 	$(BIN)/python bench/report.py
 	@echo "Results: bench/results/README.md"
 

@@ -180,7 +180,7 @@ def smoke(ns, task, spec):
     result = {"ok": True, "python": python_version()}
     if task.get("probe"):  # does the baseline show, on this Python, what the check compares?
         result["probe"] = workload(spec, task["probe"])(ns)
-    usage = resource.getrusage(resource.RUSAGE_SELF)  # for measure.OtherLoad, as latency's
+    usage = resource.getrusage(resource.RUSAGE_SELF)  # for measure.load.OtherLoad, as latency's
     return {**result, "cpu": usage.ru_utime + usage.ru_stime}
 
 
@@ -249,7 +249,8 @@ def latency(spec_path, spec):
     """Act as a pyperf script: the master spawns workers running this same function."""
     import pyperf
 
-    from autograder import measure, sandbox
+    from measure.environment import MEASURED_UNDER
+    from measure.timing import abba_ratio
 
     task = spec["task"]
     runner = pyperf.Runner(processes=task["processes"], values=task["values"], warmups=1,
@@ -260,7 +261,7 @@ def latency(spec_path, spec):
         # One A-B-B-A pair per value: pyperf would calibrate its loops on the value returned,
         # a ratio rather than seconds, and run 1/ratio pairs per value for a fast submission.
         argv += ["--quiet", "--output", task["output"], "--loops", "1",
-                 "--inherit-environ", ",".join(sandbox.MEASURED_UNDER)]
+                 "--inherit-environ", ",".join(MEASURED_UNDER)]
     runner.parse_args(argv)
     pair = []
 
@@ -268,13 +269,13 @@ def latency(spec_path, spec):
         if not pair:  # in a worker only: the master never runs the submission's code
             ns = load_program(spec)
             pair.extend(workload(spec, task["workload"])(ns))
-        return measure.abba_ratio(*pair, loops)  # a mean ratio per value, not seconds
+        return abba_ratio(*pair, loops)  # a mean ratio per value, not seconds
 
     runner.bench_time_func("ratio", time_func)
     if "--worker" not in argv:  # the master: pyperf has written the output file
         with open(spec["results"], "a") as out:
             # The CPU time of this process and its workers, for the grader's count of what
-            # other processes used meanwhile (measure.OtherLoad).
+            # other processes used meanwhile (measure.load.OtherLoad).
             used = [resource.getrusage(who) for who in (resource.RUSAGE_SELF,
                                                         resource.RUSAGE_CHILDREN)]
             cpu = sum(u.ru_utime + u.ru_stime for u in used)

@@ -1,7 +1,7 @@
 """The grader checks its instruments before it judges.
 
 An allocation count depends on the interpreter as much as on the code counted: memray's
-profile hook makes CPython allocate objects an untracked run would not (measure.py says
+profile hook makes CPython allocate objects an untracked run would not (measure/allocations.py says
 which), and each Python version makes them elsewhere -- through ``call_trace`` on 3.11,
 through ``sys.monitoring``'s legacy profiler on 3.12 and later. A rule that recognises them on
 one version may miss them on the next, and a correct submission would be charged for them.
@@ -17,7 +17,7 @@ The probes run in the sandbox (``run_allocation_probes``); the grader reads thei
 import collections
 import itertools
 
-from . import measure
+from measure.allocations import count_allocations
 
 ITERATIONS = 2000
 # How far from its true count per iteration a probe may measure: a handful of allocations
@@ -81,8 +81,8 @@ def allocation_probes_off(probes, min_block, exclude_observer):
     counted wrongly by the check's own rule; [] when every probe reads true."""
     off = []
     for probe in probes:
-        counted, _ = measure.count_allocations(probe["capture"], min_block, exclude_observer=exclude_observer,
-                           within=probe["name"])
+        counted, _ = count_allocations(probe["capture"], min_block,
+                                       exclude_observer=exclude_observer, within=probe["name"])
         per = counted / probe["iterations"]
         if abs(per - probe["truth"]) > TOLERANCE:
             off.append(f"the grader's probe {probe['name']} measured {per:.3f} allocations per "

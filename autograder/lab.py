@@ -20,9 +20,9 @@ SOURCES = HERE.parent / "labs" / "solutions"
 
 
 # What a latency check's probe names: its workload, the least value at which the check's
-# ratio means what it says, the most an interpreter without the effect measures, and what to
-# tell the learner when it is not there (checks.smoke_and_probe).
-PROBE_KEYS = {"workload", "min", "absent", "what", "why"}
+# ratio means what it says, and what to tell the learner when it is not there
+# (checks.smoke_and_probe).
+PROBE_KEYS = {"workload", "min", "what", "why"}
 
 
 class LabError(Exception):

@@ -33,6 +33,8 @@ import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from measure.environment import MEASURED_UNDER
+
 NOBODY = 65534
 NO_BWRAP = "AUTOGRADER_NO_BWRAP"  # set to 1 to grade as a machine without bubblewrap would
 # Set to 1 to grade as a machine whose Python uid 65534 cannot read would: as the grader's user.
@@ -44,21 +46,6 @@ INSTALL = ("install bubblewrap (Debian, Ubuntu: apt-get install bubblewrap; Fedo
 # This interpreter, by a path bubblewrap keeps visible: its folder resolved, as sys.prefix is
 # (a course copy under /tmp whose .venv is a symlink to another checkout's, say).
 PYTHON = str(Path(sys.executable).parent.resolve() / Path(sys.executable).name)
-# What every sandboxed process measures under, pyperf's workers included (they inherit these),
-# whoever runs the grader and whatever ran before in the process.
-MEASURED_UNDER = {
-    "PYTHONMALLOC": "pymalloc",  # allocation counts depend on the allocator: fix it
-    "PYTHONHASHSEED": "0",
-    # glibc's mmap threshold, fixed at its starting value (mallopt(3), M_MMAP_THRESHOLD). Left
-    # dynamic, it rises to the largest mapped block freed so far, and whether a freed 1 MiB
-    # frame is reused or given back to the kernel then depends on the process's history: Lab
-    # 1's reference measured 0.18x, 0.33x and 0.76x of the naive codec in three processes.
-    # Fixed, every block of 128 KiB or more is fresh memory from the kernel, as a process's
-    # first large blocks are.
-    "MALLOC_MMAP_THRESHOLD_": "131072",
-}
-
-
 class NotIsolated(Exception):
     """Bubblewrap cannot isolate the runs here, and the grader was asked to require it."""
 
@@ -167,9 +154,10 @@ def require():
 
 @functools.cache
 def packages():
-    """The folders of the packages the harness imports: this very grader, and its pool."""
+    """The folders of the packages the harness imports: this very grader, its measurements
+    and its pool."""
     return tuple(Path(importlib.util.find_spec(name).submodule_search_locations[0]).resolve()
-                 for name in ("autograder", "pool"))
+                 for name in ("autograder", "measure", "pool"))
 
 
 def _bwrap(workdir, hide=(), drop=False):

@@ -10,22 +10,16 @@ the nanoseconds.
     .venv/bin/python bench/handle_costs.py [ROUNDS]
 """
 
+import functools
 import itertools
 import sys
 import timeit
 
 import pool
+from measure.timing import FLOOR, floor
 from pool.local import counter
 
 N = 200_000
-
-
-def g():
-    pass
-
-
-def h(x):
-    pass
 
 
 class Slot:
@@ -114,11 +108,6 @@ def pairs(c):
 def main(rounds):
     x = bytearray(1024)
 
-    def floor():
-        for _ in itertools.repeat(None, N):
-            g()
-            h(x)
-
     p = pool.Pool(lambda: bytearray(1024))
     contenders = {
         "Pool.pin() Handle": p.pin(),
@@ -135,12 +124,12 @@ def main(rounds):
     }
     for c in contenders.values():
         c.put(bytearray(8))  # warm: the private slot is full
-    loops = {"floor: g(); h(x)": floor, **{k: pairs(c) for k, c in contenders.items()}}
+    loops = {FLOOR: functools.partial(floor(x), N), **{k: pairs(c) for k, c in contenders.items()}}
     best = dict.fromkeys(loops, float("inf"))
     for _ in range(rounds):
         for name, loop in loops.items():
             best[name] = min(best[name], timeit.timeit(loop, number=1))
-    base = best["floor: g(); h(x)"]
+    base = best[FLOOR]
     for name, seconds in best.items():
         print(f"{name:34s} {seconds / N * 1e9:6.1f} ns  {seconds / base:.2f}x floor")
 

@@ -2,13 +2,19 @@
 
 Usage: .venv/bin/python bench/lab_variants.py LAB [TIMES]   (each graded TIMES times)
 
+It prints each grading, and keeps what it printed in bench/results/variants-LAB.txt: the
+figures behind each threshold, which the lab's checks file cites rather than copies.
+
 A threshold must sit far from both sides: the reference passes with margin, and a plausible
 wrong solution (allocating, locking, not stealing...) fails with margin. Each lab's variants
 are in bench/variants/<lab>.py: a name, the answer cells it replaces, and the checks it must
 fail. tests/test_lab_variants.py grades the same variants in `make test`.
 """
 
+import datetime
 import importlib.util
+import os
+import platform
 import sys
 import tempfile
 from pathlib import Path
@@ -19,6 +25,26 @@ from autograder import grade as grading
 from autograder import lab as labs
 
 HERE = Path(__file__).resolve().parent
+RESULTS = HERE / "results"
+
+
+class Record:
+    """Lines printed as they come, and kept in bench/results/<name>.txt under a line naming
+    the Python and the machine they were measured on."""
+
+    def __init__(self, name):
+        self.path = RESULTS / f"{name}.txt"
+        self.lines = [f"{' '.join(sys.argv)}: Python {platform.python_version()}, "
+                      f"{os.cpu_count()} CPUs, {datetime.date.today()}", ""]
+
+    def __call__(self, line=""):
+        print(line, flush=True)
+        self.lines.append(line)
+
+    def save(self):
+        RESULTS.mkdir(exist_ok=True)
+        self.path.write_text("\n".join(self.lines) + "\n")
+        print(f"\nwritten to {self.path.relative_to(HERE.parent)}")
 
 
 def module(lab_id):
@@ -62,16 +88,18 @@ def submissions(lab, folder):
 def main(lab_id, times=1):
     lab = labs.load(lab_id)
     folder = tempfile.mkdtemp()
-    print(f"{lab.title}: each submission graded {times} time(s)\n")
+    out = Record(f"variants-{lab_id}")
+    out(f"{lab.title}: each submission graded {times} time(s)\n")
     for name, path, fails, _ in submissions(lab, folder):
         for _ in range(times):
             report = grading.grade(lab, path)
-            print(f"{name} -- {report.score:g}/{lab.points:g} in {report.seconds:.1f} s "
-                  f"(should fail: {', '.join(fails) or 'nothing'})")
+            out(f"{name} -- {report.score:g}/{lab.points:g} in {report.seconds:.1f} s "
+                f"(should fail: {', '.join(fails) or 'nothing'})")
             for r in report.results:
                 if r.check.kind != "functional" or not r.passed:
-                    print(f"    {r.status:10s} {r.check.id:24s} {r.measured}")
-        print()
+                    out(f"    {r.status:10s} {r.check.id:24s} {r.measured}")
+        out()
+    out.save()
 
 
 if __name__ == "__main__":

@@ -1,7 +1,7 @@
 """Does per-thread caching scale with threads? Wall time of get+put at 1 and 2 threads.
 
 Usage: python bench/scaling.py [--json FILE]   (any interpreter with `pool` importable:
-PYTHONPATH=reference for the free-threaded one, which has no pyperf)
+PYTHONPATH=reference:. for the free-threaded one, which has no venv)
 
 Each thread does N get+put on one pool shared by the threads (a Handle: each thread pins its
 own), started before the timer and released together. Throughput at 2 threads over

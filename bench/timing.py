@@ -17,13 +17,12 @@ from pathlib import Path
 
 import pyperf
 
-from autograder.measure import abba_ratio
+from measure.timing import FLOOR, abba_ratio
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import workloads  # noqa: E402
 
 CHUNK = 500  # pairs per timed chunk: long enough to time, short enough to interleave finely
-FLOOR = "floor: g(); h(x)"
 
 
 def ratio_to(floor, contender):

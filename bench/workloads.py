@@ -13,6 +13,7 @@ from collections import deque
 from itertools import repeat
 
 import pool
+from measure.timing import FLOOR, floor, g, h
 from pool import syncpool
 
 SIZE = 1024  # the pooled buffer: about what two empty Python calls cost to allocate
@@ -20,14 +21,6 @@ SIZE = 1024  # the pooled buffer: about what two empty Python calls cost to allo
 
 def new_buffer():
     return bytearray(SIZE)
-
-
-def g():
-    pass
-
-
-def h(x):
-    pass
 
 
 class LockedPool:
@@ -83,11 +76,6 @@ def pair_loops():
     x = bytearray(SIZE)
     loops = {}
 
-    def floor(n):
-        for _ in repeat(None, n):
-            g()
-            h(x)
-
     d = deque([x])
 
     def deque_pop_append(n):
@@ -126,7 +114,7 @@ def pair_loops():
             h(x)
             var.get()
 
-    loops.update({"floor: g(); h(x)": floor, "deque pop+append (C floor)": deque_pop_append,
+    loops.update({FLOOR: floor(x), "deque pop+append (C floor)": deque_pop_append,
                   "bytearray(1024)": alloc_1k, "bytearray(65536)": alloc_64k,
                   "floor + two threading.local reads": floor_with_tls,
                   "floor + two ContextVar.get()": floor_with_contextvar})

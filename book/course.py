@@ -16,7 +16,8 @@ from collections import defaultdict
 import matplotlib.pyplot as plt
 import memray
 
-from autograder.measure import abba_ratio
+from measure.environment import MEASURED_UNDER
+from measure.timing import abba_ratio
 
 plt.rcParams.update({"figure.dpi": 110, "axes.spines.top": False, "axes.spines.right": False,
                      "axes.grid": True, "grid.alpha": 0.3, "font.size": 10})
@@ -76,9 +77,10 @@ def pays_from(sizes, fresh, pooled):
 # raises the threshold to its size, so the next one of that size comes from the heap, reused;
 # fixed (mallopt(3) M_MMAP_THRESHOLD), a request of 128 KiB or more that the heap's free chunks
 # cannot satisfy is mapped fresh and unmapped on free -- how the grader runs
-# (autograder/sandbox.py, MEASURED_UNDER).
+# (measure/environment.py, MEASURED_UNDER).
+THRESHOLD = "MALLOC_MMAP_THRESHOLD_"
 ALLOCATORS = {"glibc's default": {}, "threshold fixed at 128 KiB, as graded":
-              {"MALLOC_MMAP_THRESHOLD_": "131072"}}
+              {THRESHOLD: MEASURED_UNDER[THRESHOLD]}}
 
 _FILL = """
 import itertools, json, resource, sys, time
@@ -202,7 +204,9 @@ def scaling(python):
     """bench/scaling.py run by `python` (GIL build or free-threaded): its rows, as a dict."""
     with tempfile.TemporaryDirectory() as tmp:
         out = os.path.join(tmp, "scaling.json")
-        env = {**os.environ, "PYTHONPATH": os.path.join(ROOT, "reference")}
+        # pool from reference/, measure from the root: the free-threaded Python has no venv
+        path = os.pathsep.join([os.path.join(ROOT, "reference"), ROOT])
+        env = {**os.environ, "PYTHONPATH": path}
         args = [python] + (["-X", "gil=0"] if python != sys.executable else [])
         subprocess.run([*args, os.path.join(ROOT, "bench", "scaling.py"), "--json", out],
                        check=True, capture_output=True, env=env)

@@ -10,7 +10,8 @@ import shutil
 import pytest
 
 import lab_variants
-from autograder import cli, instruments, measure
+from autograder import cli, instruments
+from measure import allocations
 from autograder import grade as grading
 from autograder import lab as labs
 
@@ -50,7 +51,7 @@ LOAD = labs.load
 
 @pytest.fixture
 def broken_rule(monkeypatch):
-    monkeypatch.setattr(measure, "_is_observer", frames_only)
+    monkeypatch.setattr(allocations, "_is_observer", frames_only)
     monkeypatch.setattr(labs, "load", without_latency)
 
 

@@ -9,7 +9,7 @@ from autograder import checks, sandbox
 from autograder import lab as labs
 from autograder import report
 from autograder.grade import Report
-from autograder.measure import pool_off_score
+from autograder.points import pool_off_score
 
 LAB = labs.load("06-pool-off")
 

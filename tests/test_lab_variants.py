@@ -25,8 +25,17 @@ UNMEASURED = {"02-local": {"latency"} if sys.version_info >= (3, 13) else set()}
 
 # A "noisy" verdict is the grader saying that other work on the machine kept it from deciding
 # (checks.latency, checks.smoke_and_probe); as it tells a learner, these tests grade such a
-# check again -- at most this many more times, so one that is never decided still fails.
+# check again -- at most this many more times, so one that is never decided still fails. So
+# is an "unmeasured" one on a Python that measures it: on 3.11 a little other work (a fifth
+# of a CPU) breaks up the convoy Lab 2's probe looks for, and its values then look like
+# 3.13's, whose lock has none (README, "Python versions").
 AGAIN = 2
+
+
+def undecided(lab_id, check_id, status):
+    """Whether a check's status says the machine kept the grader from deciding it."""
+    return status == "noisy" or (status == "unmeasured"
+                                 and check_id not in UNMEASURED.get(lab_id, set()))
 
 
 def cli(*args):
@@ -34,20 +43,21 @@ def cli(*args):
                           capture_output=True, text=True, cwd=ROOT, timeout=900)
 
 
-def noisy(json_report):
+def undecided_in(lab_id, json_report):
     """Whether the grade written to json_report has a check the machine kept undecided."""
     return json_report.exists() and any(
-        c["status"] == "noisy" for c in json.loads(json_report.read_text())["checks"])
+        undecided(lab_id, c["id"], c["status"])
+        for c in json.loads(json_report.read_text())["checks"])
 
 
 def decided(lab, path, check_ids=None):
-    """The report of grading path, each check that came out noisy graded again (AGAIN)."""
+    """The report of grading path, each check that came out undecided graded again (AGAIN)."""
     report = grading.grade(lab, path, check_ids=check_ids)
     for _ in range(AGAIN):
-        undecided = [r.check.id for r in report.results if r.status == "noisy"]
-        if not undecided:
+        shaken = [r.check.id for r in report.results if undecided(lab.id, r.check.id, r.status)]
+        if not shaken:
             break
-        again = {r.check.id: r for r in grading.grade(lab, path, check_ids=undecided).results}
+        again = {r.check.id: r for r in grading.grade(lab, path, check_ids=shaken).results}
         report = dataclasses.replace(
             report, results=[again.get(r.check.id, r) for r in report.results])
     return report
@@ -64,7 +74,7 @@ def test_the_solution_scores_full_marks_within_a_minute(lab_id, tmp_path):
         (tmp_path / "r.json").unlink(missing_ok=True)
         run = cli("grade", lab_id, lab_variants.solution(lab), "--json", tmp_path / "r.json",
                   "--junit", tmp_path / "r.xml", "--gradescope", tmp_path / "results.json")
-        if not noisy(tmp_path / "r.json"):
+        if not undecided_in(lab_id, tmp_path / "r.json"):
             break
     assert run.returncode == (3 if unmeasured else 0), run.stdout + run.stderr
     result = json.loads((tmp_path / "r.json").read_text())

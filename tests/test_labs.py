@@ -130,11 +130,11 @@ def test_functional_points_match_the_notebooks_nbgrader_points(lab):
 @pytest.mark.parametrize("lab_id, line, broken, message", [
     ("06-pool-off", 'gate = ["test_contract", "test_two_holders"]',
      'gate = ["test_contract", "test_x"]', "gated on test_x, which the lab has no check of"),
-    ("02-local", "\nabsent = ", "\n# absent = ", "probe lacks absent")])
+    ("02-local", "\nwhy = ", "\n# why = ", "probe lacks why")])
 def test_a_checks_file_that_names_what_is_not_there_is_the_labs_error(
         tmp_path, monkeypatch, lab_id, line, broken, message):
-    """A gate on a check the lab lacks; a probe that does not say what a Python without its
-    effect measures: the instructor's mistake, named as the lab is loaded."""
+    """A gate on a check the lab lacks; a probe that does not say why a Python without its
+    effect cannot be measured: the instructor's mistake, named as the lab is loaded."""
     text = (labs.LABS / f"{lab_id}.toml").read_text()
     assert line in text
     (tmp_path / f"{lab_id}.toml").write_text(text.replace(line, broken))

@@ -230,8 +230,9 @@ def convoy(ns, per_thread=2000, runs=7, tries=5):
     it waits for the GIL: a convoy. CPython 3.13's threading.Lock is a PyMutex, whose waiter
     takes the GIL back before it retries the lock (Python/parking_lot.c) and is handed the
     lock only after waiting 1 ms (Python/lock.c): four threads then cost what one does.
-    A convoy is a state the threads fall into, not a constant: on 3.11 about one try in 25
-    measured ~1x on a quiet machine, hence the median of several.
+    A convoy is a state the threads fall into, not a constant: on 3.11 a try now and then
+    measures no convoy even on a quiet machine (bench/results/probes-02-local-<python>.txt
+    lists each try), hence the median of several.
     """
     sys.setswitchinterval(ns["SWITCH_INTERVAL"])
     locked = ns["LockedPool"](ns["new_buffer"])
