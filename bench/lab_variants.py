@@ -65,6 +65,20 @@ def solution(lab):
     return labs.SOURCES / lab.id / lab.notebook
 
 
+def changed(lab_id, grade_id, *swaps, then=""):
+    """{grade_id: source}: the reference's answer cell grade_id with each (old, new) swapped
+    in turn, and then appended -- a variant wrong in exactly the way its swaps say, which
+    follows the reference as it changes. Each old must occur exactly once, or the variant no
+    longer applies."""
+    lab = labs.load(lab_id)
+    (source,) = [c.source for c in nbformat.read(solution(lab), as_version=4).cells
+                 if c.metadata.get("nbgrader", {}).get("grade_id") == grade_id]
+    for old, new in swaps:
+        assert source.count(old) == 1, f"{lab_id} {grade_id}: {old!r} is not in it once"
+        source = source.replace(old, new)
+    return {grade_id: source + then}
+
+
 def variant(source, path, answers):
     """source (a lab notebook) with some answer cells replaced, written to path."""
     nb = nbformat.read(source, as_version=4)

@@ -101,16 +101,15 @@ def test_the_hand_off_counts_are_exact():
 def test_put_none_pooled_over_the_cap_fails_the_visible_contract_test(tmp_path, handed_out):
     """A CappedPool that drops None only on the way to the private slot: with the cap reached,
     None goes on, and a get returns it. The visible tests alone must say so."""
-    source = lab_variants.module("02-local").CAPPED_BATCHED
-    assert "if x is None:\n            return\n" in source
-    none_goes_on = source.replace("        if x is None:\n            return\n", "", 1).replace(
-        "        if local.private is None:\n            local.private = x\n",
-        "        if local.private is None:\n            if x is not None:\n"
-        "                local.private = x\n", 1)
+    none_goes_on = lab_variants.changed(
+        "02-local", "capped_pool", ("        if x is None:\n            return\n", ""),
+        ("        if local.private is None:\n            local.private = x\n",
+         "        if local.private is None:\n            if x is not None:\n"
+         "                local.private = x\n"))
     lab = labs.load("02-local", tests_from=handed_out)
     (check,) = [c for c in lab.checks if c.id == "test_capped_pool"]
     path = lab_variants.variant(lab_variants.solution(lab), tmp_path / "none.ipynb",
-                                {"capped_pool": none_goes_on})
+                                none_goes_on)
     (result,) = grading.grade(dataclasses.replace(lab, checks=(check,)), path).results
     assert result.status == "fail"
     assert "put(None) must be ignored" in result.detail, result.detail

@@ -110,11 +110,9 @@ WRONG = [
      {"test_aliasing": "send_all of 2 messages put a buffer back while something still "
                        "referred to it"}),
     ("02-local", "one threading.local for every pool",
-     {"local_pool": LOCAL_SUBCLASS.replace(
-         "class LocalPool:\n    def __init__(self, new):\n        self.new = new\n"
-         "        self.mine = _Slots()",
-         "class LocalPool:\n    mine = _Slots()\n\n    def __init__(self, new):\n"
-         "        self.new = new")},
+     {"local_pool": LOCAL_SUBCLASS["local_pool"].replace(
+         "        self.mine = _Slots()  # each thread sees its own\n", "").replace(
+         "and no lock.\"\"\"\n", "and no lock.\"\"\"\n\n    mine = _Slots()  # one for every pool\n")},
      {"test_private_then_shared": "a new pool, after nothing",
       "test_threads_keep_their_own": "two pools: an object put in one was given by the "
                                      "other's get"}),
