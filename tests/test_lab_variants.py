@@ -5,15 +5,19 @@ each threshold separates right from wrong."""
 
 import dataclasses
 import json
+import os
 import subprocess
 import sys
+import time
 import xml.etree.ElementTree as ET
 
 import pytest
 
 import lab_variants
+from autograder import checks
 from autograder import grade as grading
 from autograder import lab as labs
+from measure.load import OtherLoad
 
 ROOT = lab_variants.HERE.parent
 LABS = labs.available()
@@ -28,8 +32,23 @@ UNMEASURED = {"02-local": {"latency"} if sys.version_info >= (3, 13) else set()}
 # check again -- at most this many more times, so one that is never decided still fails. So
 # is an "unmeasured" one on a Python that measures it: on 3.11 a little other work (a fifth
 # of a CPU) breaks up the convoy Lab 2's probe looks for, and its values then look like
-# 3.13's, whose lock has none (README, "Python versions").
-AGAIN = 2
+# 3.13's, whose lock has none (README, "Python versions"). Other work comes in bursts: each
+# time, first wait (at most QUIET_WAIT seconds) for the machine to be quiet.
+AGAIN = 3
+QUIET_WAIT = 60
+
+
+def quieter():
+    """Wait, at most QUIET_WAIT seconds, for 2 s in which other processes keep less than half
+    the share of the CPUs the grader calls busy (checks.BUSY)."""
+    deadline = time.monotonic() + QUIET_WAIT
+    while time.monotonic() < deadline:
+        others = OtherLoad()
+        others.start()
+        time.sleep(2)
+        others.stop(mine=0.0)
+        if others.cpus is None or others.cpus < checks.BUSY / 2 * os.cpu_count():
+            return
 
 
 def undecided(lab_id, check_id, status):
@@ -57,6 +76,7 @@ def decided(lab, path, check_ids=None):
         shaken = [r.check.id for r in report.results if undecided(lab.id, r.check.id, r.status)]
         if not shaken:
             break
+        quieter()
         again = {r.check.id: r for r in grading.grade(lab, path, check_ids=shaken).results}
         report = dataclasses.replace(
             report, results=[again.get(r.check.id, r) for r in report.results])
@@ -70,7 +90,9 @@ def test_the_solution_scores_full_marks_within_a_minute(lab_id, tmp_path):
     its score's share of its points: the reference leaves room above it, so not all of them.)"""
     lab = labs.load(lab_id)
     unmeasured = UNMEASURED.get(lab_id, set())
-    for _ in range(1 + AGAIN):
+    for attempt in range(1 + AGAIN):
+        if attempt:
+            quieter()
         (tmp_path / "r.json").unlink(missing_ok=True)
         run = cli("grade", lab_id, lab_variants.solution(lab), "--json", tmp_path / "r.json",
                   "--junit", tmp_path / "r.xml", "--gradescope", tmp_path / "results.json")
