@@ -16,9 +16,10 @@ from .metric import Metric
 
 PASSING = ("pass", "borderline", "info")
 # Beyond this share of the CPUs kept busy by other processes, a latency short of full points
-# is not decided: beside two busy loops on 2 cores, Lab 2's right variants measure several
-# times their quiet ratios, up to its threshold (run `bench/lab_variants.py 02-local` with and
-# without them, and compare the two bench/results/variants-02-local.txt).
+# is not decided: beside two busy loops on 2 cores, Lab 2's reference and right variants
+# measure several times their quiet ratios, a right variant past the threshold (figures: the
+# README's "How a latency ratio becomes pass or fail"; `bench/lab_variants.py 02-local`, run
+# quiet and then beside the loops, writes each run's to bench/results/variants-02-local.txt).
 BUSY = 0.25
 
 
