@@ -22,10 +22,9 @@ import shutil
 import sys
 from pathlib import Path
 
-from . import checks
 from . import grade as grading
 from . import lab as labs
-from . import notebook, release, report, sandbox
+from . import kinds, notebook, release, report, sandbox
 
 PASSED, NOT_PASSED, BROKEN, NOT_DECIDED = 0, 1, 2, 3
 
@@ -183,32 +182,10 @@ def describe_text(lab):
     for c in lab.checks:
         head = f"  {c.points:>{width}g} pts  "
         lines += report.wrap(f"{head}{c.id}: {c.name}", hanging=" " * (len(head) - 2 + 4))
-        lines += report.wrap(rule(c), " " * len(head), "  ")
+        lines += report.wrap(kinds.of(c).rule(c), " " * len(head), "  ")
     lines += report.wrap(f"  total {lab.points:g} points; the lab passes when every check "
                          "passes", hanging="  ")
     return "\n".join(lines)
-
-
-MEASURED_BY = {"counter": "counted by the grader", "concurrency": "threads at once",
-               "fault": "services on loopback with injected faults"}
-
-
-def rule(c):
-    """What a check demands, in one line."""
-    p = c.params
-    if c.kind == "functional":
-        return f"the test cell {c.id} passes (hidden tests included)"
-    if c.kind == "allocations":
-        size = f"{p['min_block']}+ bytes" if p.get("min_block", 1) > 1 else "any size"
-        return f"at most {p['max']:g} allocations of {size} per {p.get('unit', 'message')} (memray)"
-    if c.kind == "latency":
-        return (f"ratio to the baseline at most {p['full_at']:g} for full points, none at "
-                f"{p['zero_at']:g} or above (pyperf)")
-    if c.kind == "score":
-        return ("a score from 0 to 1, that share of the points; passes when it beats the "
-                "baselines' scores, measured in the same run")
-    bounds = "; ".join(filter(None, (m.threshold for m in checks.expected(c))))
-    return f"{bounds or 'reported, not scored'} ({MEASURED_BY[c.kind]})"
 
 
 def grade_one(lab, args):

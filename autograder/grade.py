@@ -1,16 +1,19 @@
-"""Grade one submission: read it, probe it, run every check, and total the points.
+"""Grade one submission: read it, load its code and check its signatures, run every check,
+and total the points.
 
-Checks that count or test run in parallel; latency checks run afterwards, one at a time,
-with nothing else running, so that they measure the submission and not its neighbours.
+Checks that count or test run in parallel; the checks that time the submission (the kinds
+that say TIMED: latency, score) run afterwards, one at a time, with nothing else running, so
+that they measure the submission and not its neighbours.
 A batch grades one submission after another, so that a change to the course's files is
 seen before the next submission runs, and is pinned on the one that made it.
 
-The probe runs the notebook's code first. If the code never finished loading (a cell that
-runs forever, exits the process or kills it), no check runs: the report says which cell and
-what to do, and each check scores 0, "not run". If a cell raised and the others loaded, the
-report leads with that cell and its error, and every check runs: those that need what the
-cell defines fail, the others score as usual. A grade may also run only some of a lab's checks (--check): a
-partial grade, which never says that the lab passed.
+The first run loads the notebook's code and checks its signatures. If the code never
+finished loading (a cell that runs forever, exits the process or kills it), no check runs:
+the report says which cell and what to do, and each check scores 0, "not run". If a cell
+raised and the others loaded, the report leads with that cell and its error, and every check
+runs: those that need what the cell defines fail, the others score as usual. A grade may
+also run only some of a lab's checks (--check): a partial grade, which never says that the
+lab passed.
 """
 
 import tempfile
@@ -19,7 +22,8 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import checks, notebook, sandbox
+from . import kinds, notebook, sandbox
+from .result import Result
 from .lab import LabError
 from .notebook import BrokenSubmission
 
@@ -79,8 +83,14 @@ class LoadFailure:
 
     def to_dict(self):
         return {"cell": self.cell, "first_line": self.first_line, "error": self.error,
-                "raised": self.raised, "stopped": self.stopped, "label": self.label, "later": [list(x) for x in self.later],
+                "raised": self.raised, "stopped": self.stopped, "loaded": self.loaded,
+                "later": [list(x) for x in self.later], "label": self.label,
                 "headline": self.headline, "what_to_do": self.what_to_do, "text": self.text}
+
+    @classmethod
+    def from_dict(cls, data):
+        return cls(data["cell"], data["first_line"], data["error"], data["raised"],
+                   tuple(map(tuple, data["later"])), data["loaded"], data["stopped"])
 
 
 @dataclass
@@ -162,7 +172,7 @@ def grade(lab, submission, *, jobs=2, progress=quiet, check_ids=None):
 
 @dataclass
 class _Turn:
-    """One submission, after its first phase (everything but latency)."""
+    """One submission, after its first phase (every check but the timed ones)."""
 
     path: Path
     workdir: Path
@@ -176,7 +186,7 @@ class _Turn:
 def grade_many(lab, submissions, *, jobs=2, progress=quiet, check_ids=None):
     """[(submission, Report or None, error)]: every submission graded, one after another.
 
-    First each submission's checks but latency (jobs at a time); then each one's latency
+    First each submission's checks but the timed ones (jobs at a time); then each one's timed
     checks, one at a time, with nothing else running. After every submission's turn the
     course's files are compared with their digests from before the first: a submission that
     changed one stops the batch (sandbox.Tampered), named -- no later grade rests on it.
@@ -191,7 +201,7 @@ def grade_many(lab, submissions, *, jobs=2, progress=quiet, check_ids=None):
         for i, path in enumerate(submissions):
             workdir = Path(tmp) / str(i)
             workdir.mkdir()
-            turns.append(all_but_latency(lab, path, workdir, jobs, progress, todo))
+            turns.append(all_but_timed(lab, path, workdir, jobs, progress, todo))
             seal.check(path)
         graded = []
         for turn in turns:
@@ -201,8 +211,10 @@ def grade_many(lab, submissions, *, jobs=2, progress=quiet, check_ids=None):
             start = time.monotonic()
             results = turn.results
             if turn.program is not None:  # it loaded: now the checks that time it, alone
-                timed = [c for c in todo if c.kind in checks.TIMED]
-                closed = [g for c in timed if (g := checks.gated(c, results))]
+                timed = [c for c in todo if c.kind in kinds.TIMED]
+                # A check settled without measuring (a gate closed) is not timed.
+                closed = [g for c in timed if hasattr(kinds.of(c), "settled")
+                          and (g := kinds.of(c).settled(c, results))]
                 shut = {g.check.id for g in closed}
                 results += closed + run_checks(lab, turn.program, turn.workdir, 1, progress,
                                                [c for c in timed if c.id not in shut])
@@ -215,9 +227,9 @@ def grade_many(lab, submissions, *, jobs=2, progress=quiet, check_ids=None):
     return graded
 
 
-def all_but_latency(lab, path, workdir, jobs, progress, todo):
-    """The submission's _Turn: its program loaded and probed, and todo's checks run but the
-    latency ones -- or none of them, if its code did not load."""
+def all_but_timed(lab, path, workdir, jobs, progress, todo):
+    """The submission's _Turn: its program loaded and its signatures checked, and todo's
+    checks run but the timed ones -- or none of them, if its code did not load."""
     turn = _Turn(path, workdir)
     try:
         program = notebook.assemble(lab, notebook.read(path))
@@ -226,7 +238,8 @@ def all_but_latency(lab, path, workdir, jobs, progress, todo):
         return turn
     start = time.monotonic()
     progress(f"{path}: loading the notebook's code")
-    loaded = checks.run_sandboxed(lab, program, {"kind": "probe"}, workdir, "probe")
+    loaded = sandbox.run_task(lab, program, {"kind": "signatures"}, workdir,
+                              "signatures")
     try:
         turn.did_not_load = load_failure(lab, loaded, program)
     except BrokenSubmission as e:
@@ -235,11 +248,11 @@ def all_but_latency(lab, path, workdir, jobs, progress, todo):
     if turn.did_not_load is not None:
         progress(f"{turn.did_not_load.label}: {turn.did_not_load.headline}")
     if turn.did_not_load is not None and turn.did_not_load.stopped:  # nothing to measure
-        turn.results = [checks.Result(c, "fail", 0, detail=NOT_RUN, ran=False) for c in todo]
+        turn.results = [Result(c, "fail", 0, detail=NOT_RUN, ran=False) for c in todo]
     else:
         turn.program = program
         turn.results = run_checks(lab, program, workdir, jobs, progress,
-                                  [c for c in todo if c.kind not in checks.TIMED])
+                                  [c for c in todo if c.kind not in kinds.TIMED])
     turn.seconds = time.monotonic() - start
     return turn
 
@@ -265,7 +278,7 @@ def load_failure(lab, outcome, program):
         return next((line.strip() for line in sources.get(cell, "").splitlines()
                      if line.strip()), "")
 
-    if raised:  # and, if the probe answered, the other cells loaded: the checks run
+    if raised:  # and, if that first run answered, the other cells loaded: the checks run
         (cell, error), *later = raised
         return LoadFailure(cell, first_line(cell), error, later=tuple(later),
                            stopped=not (found and found.get("ok")))
@@ -288,9 +301,9 @@ def _signature_message(lab, found):
 
 def run_checks(lab, program, workdir, jobs, progress, todo):
     def run(check):
-        if check.kind in checks.TIMED:
-            progress(f"measuring {check.name} ({checks.TIMED[check.kind]})")
-        result = checks.KINDS[check.kind](check, lab, program, workdir)
+        if check.kind in kinds.TIMED:
+            progress(f"measuring {check.name} ({kinds.TIMED[check.kind]})")
+        result = kinds.of(check).grade(check, lab, program, workdir)
         progress(f"{result.status.upper():5s} {check.name}")
         return result
 

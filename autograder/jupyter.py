@@ -81,8 +81,9 @@ def unsaved(path):
 
 
 class Graded:
-    """A grade as Jupyter shows it: an HTML table (and plain text elsewhere), and its numbers:
-    check(id) is a check's result as the JSON report has it, metrics(id) its measured values."""
+    """A grade as Jupyter shows it: the report's HTML table (and its terminal table elsewhere),
+    and its numbers: check(id) is a check's result as the JSON report has it, metrics(id) its
+    measured values."""
 
     def __init__(self, report, stale=(), error=""):
         self.report, self.stale, self.error = report, list(stale), error
@@ -114,22 +115,10 @@ class Graded:
                 "than the one this kernel last ran: save the notebook (Ctrl+S), then grade again.")
 
     def __repr__(self):
-        lines = report.wrap(self._warning()) if self.stale else []
+        lines = [*report.wrap(self._warning()), ""] if self.stale else []
         if self.report is None:
             return "\n".join([*lines, *report.wrap(f"Not graded: {self.error}", hanging="  ")])
-        r = self.report
-        if r.get("did_not_load"):
-            lines += report.wrap(r["did_not_load"]["text"], hanging="  ")
-        for c in r["checks"]:
-            lines += report.wrap(f"{c['status'].upper():10s} {c['name']} "
-                                 f"({c['score']:g}/{c['points']:g})", hanging=" " * 11)
-            lines += [line for m in c["metrics"] for line in report.wrap(m["line"], " " * 4,
-                                                                          "    ")]
-            lines += report.wrap(c["detail"], " " * 4) if c["detail"] and c["status"] not in \
-                ("pass", "info") else []
-            lines += report.wrap(f"hint: {c['hint']}", " " * 4, " " * 6) if c["hint"] else []
-        lines += report.wrap(r["summary"], hanging="  ")
-        return "\n".join(lines)
+        return "\n".join(lines) + report.table(report.read(self.report))
 
     def _repr_html_(self):
         e = html.escape
@@ -137,36 +126,4 @@ class Graded:
         head = f"<p><b>{e(warning)}</b></p>" if warning else ""
         if self.report is None:
             return head + f"<p><b>Not graded:</b> {e(self.error)}</p>"
-        r = self.report
-        if r.get("did_not_load"):
-            loading = r["did_not_load"]
-            what = ("The notebook's code did not load, so no check ran:" if loading["stopped"]
-                    else "A cell failed as it loaded (every check ran; those that need what it "
-                         "defines failed):")
-            head += (f"<p style='color:#cf222e'><b>{e(what)}</b> {e(loading['headline'])}.</p>"
-                     + "".join(f"<p>Then: cell {e(cell)} failed: {e(error)}.</p>"
-                               for cell, error in loading["later"])
-                     + f"<p><b>What to do:</b> {e(loading['what_to_do'])}.</p>")
-        colour = {"pass": "#1a7f37", "info": "#555", "borderline": "#9a6700",
-                  "unmeasured": "#9a6700"}
-        # A row per check, then a row per number it measured: its own bound and margin.
-        rows = "".join(
-            f"<tr><td style='color:{colour.get(c['status'], '#cf222e')}'><b>"
-            f"{e(c['status'].upper())}</b></td><td>{e(c['name'])}</td><td></td><td></td>"
-            f"<td>{c['score']:g}/{c['points']:g}</td></tr>"
-            + "".join(f"<tr><td></td><td style='padding-left:1.5em'>{e(m['measured'])}</td>"
-                      f"<td>{e(m['bound'] or 'not judged')}</td><td>{e(m['margin'])}</td>"
-                      "<td></td></tr>" for m in c["metrics"])
-            + ("" if c.get("ran", True) else  # the code did not load: said once, above
-               f"<tr><td></td><td style='padding-left:1.5em'>{e(c['detail'])}</td><td></td>"
-               "<td></td><td></td></tr>")
-            for c in r["checks"])
-        notes = "".join(
-            f"<li><b>{e(c['name'])}</b>: {e(c['detail'])}"
-            + (f"<br><i>hint:</i> {e(c['hint'])}" if c["hint"] else "") + "</li>"
-            for c in r["checks"] if c.get("ran", True) and (
-                c["hint"] or c["detail"] and c["kind"] != "functional"))
-        return (f"{head}<table><tr><th></th><th>check, and what it measured</th><th>bound</th>"
-                f"<th>margin</th><th>points</th></tr>{rows}</table>"
-                f"<p><b>{e(r['summary'])}</b> (graded in {r['seconds']:.1f} s)</p>"
-                f"<ul>{notes}</ul>")
+        return head + report.html(report.read(self.report))

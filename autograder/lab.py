@@ -12,17 +12,11 @@ from pathlib import Path
 
 import nbformat
 
-from .checks import KINDS
+from .kinds import KINDS
 
 HERE = Path(__file__).resolve().parent
 LABS = HERE / "labs"
 SOURCES = HERE.parent / "labs" / "solutions"
-
-
-# What a latency check's probe names: its workload, the least value at which the check's
-# ratio means what it says, and what to tell the learner when it is not there
-# (checks.smoke_and_probe).
-PROBE_KEYS = {"workload", "min", "what", "why"}
 
 
 class LabError(Exception):
@@ -101,15 +95,10 @@ def load(lab_id, tests_from=None):
     cells = tuple(source_cells(nbformat.read(source, as_version=4)))
     tests = {c.grade_id: c for c in cells if c.role == "test"}
     for c in checks:
-        if c.kind == "functional" and c.id not in tests:
-            raise LabError(f"check {c.id!r} names no test cell of {source}")
-        missing = PROBE_KEYS - set(c.params.get("probe", PROBE_KEYS))
-        if missing:
-            raise LabError(f"{path}: check {c.id!r}'s probe lacks {', '.join(sorted(missing))}")
-        unknown = set(c.params.get("gate", ())) - {d.id for d in checks}
-        if unknown:
-            raise LabError(f"{path}: check {c.id!r} is gated on {', '.join(sorted(unknown))}, "
-                           "which the lab has no check of")
+        validate = getattr(KINDS[c.kind], "validate", None)
+        why = validate and validate(c, checks, tests)
+        if why:
+            raise LabError(f"{path}: {why} ({source})")
     return Lab(id=lab_id, title=about["title"], functions=dict(about["functions"]),
                limits=dict(spec["limits"]), checks=checks, cells=cells,
                workloads=path.parent / about["workloads"], notebook=about["notebook"],

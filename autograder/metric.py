@@ -108,6 +108,12 @@ class Metric:
             return f"{self.measured} -- not judged"
         return f"{self.measured} -- {self.bound}: {self.margin}"
 
+    @classmethod
+    def from_dict(cls, data):
+        """The Metric to_dict wrote (its derived fields left out)."""
+        fields = {k: data[k] for k in cls.__dataclass_fields__}
+        return cls(**{**fields, "interval": fields["interval"] and tuple(fields["interval"])})
+
     def to_dict(self):
         return {**asdict(self), "measured": self.measured, "bound": self.bound,
                 "margin": self.margin, "ok": self.ok, "line": self.line}

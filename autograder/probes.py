@@ -218,7 +218,7 @@ PREEMPT_INTERVAL = 1e-5  # seconds
 
 def _at_each_cell_line(frame, event, arg):
     """sys.settrace's global function: trace lines of the submission's cells, nothing else."""
-    if frame.f_code.co_filename.startswith("<cell"):  # harness.run_cell names them so
+    if frame.f_code.co_filename.startswith("<cell"):  # program.run_cell names them so
         return _line
     return None
 

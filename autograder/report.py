@@ -1,13 +1,21 @@
-"""A grade, written out: a terminal table, JSON, JUnit XML, Gradescope's results.json, CSV,
-and nbgrader's gradebook."""
+"""A grade, written out: a terminal table (also a notebook's text), HTML (a notebook's
+table), Markdown (a CI job's summary), JSON, JUnit XML, Gradescope's results.json, CSV and
+nbgrader's gradebook.
+
+Each format is rendered from one model, grade.Report, and says the same of each check: the
+numbers it measured (findings) and what else there is to say (notes). A notebook's grading
+cell reads the JSON of a grading run in another process back into a Report (read).
+"""
 
 import csv
+import html as _html
 import json
 import os
 import sys
 import textwrap
 import warnings
 import xml.etree.ElementTree as ET
+from pathlib import Path
 
 MARK = {"pass": "PASS", "fail": "FAIL", "borderline": "BORDERLINE", "noisy": "NOISY",
         "unmeasured": "UNMEASURED", "info": "INFO"}
@@ -61,9 +69,16 @@ def findings(r):
     return [m.line for m in r.metrics] or [r.measured]
 
 
+def notes(r):
+    """What a report says of a check besides its numbers, in every format: its detail (how it
+    was measured, what failed, or why it did not run) and, when the code failed it, its hint."""
+    return [*([r.detail] if r.detail else []),
+            *([f"hint: {r.check.hint}"] if r.needs_hint and r.check.hint else [])]
+
+
 def table(report):
     """The terminal's report: a short row per check (status, name, points), and under it a
-    line per number it measured, then its detail and, if it failed, its hint."""
+    line per number it measured, then its notes."""
     points = [f"{_points(r.score)}/{_points(r.check.points)}" for r in report.results]
     points_width = max(map(len, ["points", *points]))
     name_width = min(max(len(r.check.name) for r in report.results),
@@ -77,9 +92,8 @@ def table(report):
         lines.append(f"{MARK[r.status]:{STATUS}}  {name[0]:{name_width}}  {score:>{points_width}}")
         lines += [" " * (STATUS + 2) + rest for rest in name[1:]]
         under = [line for m in r.metrics for line in wrap(m.line, UNDER, "    ")]
-        under += wrap(r.detail, UNDER) if r.detail else []
-        under += wrap(f"hint: {r.check.hint}", UNDER, "      ") if r.needs_hint and \
-            r.check.hint else []
+        under += [line for note in notes(r)
+                  for line in wrap(note, UNDER, "      " if note.startswith("hint: ") else "")]
         lines += [*under, ""] if under else []  # a blank line ends a check with lines under it
     if lines[-1]:
         lines.append("")
@@ -87,6 +101,45 @@ def table(report):
     lines += wrap(f"Graded in {report.seconds:.1f} s; isolation: {report.isolation}",
                   hanging="  ")
     return "\n".join(lines)
+
+
+COLOUR = {"pass": "#1a7f37", "info": "#555", "borderline": "#9a6700", "unmeasured": "#9a6700"}
+
+
+def html(report):
+    """A notebook's table: what the code did not load, first; a row per check, then a row
+    per number it measured with its own bound and margin; then each check's notes."""
+    e = _html.escape
+    head = ""
+    loading = report.did_not_load
+    if loading:
+        what = ("The notebook's code did not load, so no check ran:" if loading.stopped
+                else "A cell failed as it loaded (every check ran; those that need what it "
+                     "defines failed):")
+        head += (f"<p style='color:#cf222e'><b>{e(what)}</b> {e(loading.headline)}.</p>"
+                 + "".join(f"<p>Then: cell {e(cell)} failed: {e(error)}.</p>"
+                           for cell, error in loading.later)
+                 + f"<p><b>What to do:</b> {e(loading.what_to_do)}.</p>")
+    rows = "".join(
+        f"<tr><td style='color:{COLOUR.get(r.status, '#cf222e')}'><b>"
+        f"{e(r.status.upper())}</b></td><td>{e(r.check.name)}</td><td></td><td></td>"
+        f"<td>{_points(r.score)}/{_points(r.check.points)}</td></tr>"
+        + "".join(f"<tr><td></td><td style='padding-left:1.5em'>{e(m.measured)}</td>"
+                  f"<td>{e(m.bound or 'not judged')}</td><td>{e(m.margin)}</td>"
+                  "<td></td></tr>" for m in r.metrics)
+        + ("" if r.ran else  # the code did not load: said once, above; each row says so
+           f"<tr><td></td><td style='padding-left:1.5em'>{e(r.detail)}</td><td></td>"
+           "<td></td><td></td></tr>")
+        for r in report.results)
+    def note(text):
+        return "<i>hint:</i> " + e(text[6:]) if text.startswith("hint: ") else e(text)
+
+    listed = "".join(f"<li><b>{e(r.check.name)}</b>: " + "<br>".join(map(note, notes(r)))
+                     + "</li>" for r in report.results if r.ran and notes(r))
+    return (f"{head}<table><tr><th></th><th>check, and what it measured</th><th>bound</th>"
+            f"<th>margin</th><th>points</th></tr>{rows}</table>"
+            f"<p><b>{e(summary(report))}</b> (graded in {report.seconds:.1f} s)</p>"
+            f"<ul>{listed}</ul>")
 
 
 def to_dict(report):
@@ -108,6 +161,24 @@ def to_dict(report):
     }
 
 
+def read(data):
+    """The Report that to_dict wrote as data (its JSON, loaded): what a notebook's grading cell
+    reads back from the grader's process, to render as every other report is."""
+    from .grade import LoadFailure, Report
+    from .lab import load
+    from .metric import Metric
+    from .result import Result
+
+    lab = load(data["lab"])
+    checks = {c.id: c for c in lab.checks}
+    results = [Result(checks[c["id"]], c["status"], c["score"],
+                      tuple(Metric.from_dict(m) for m in c["metrics"]), c["detail"], c["ran"])
+               for c in data["checks"]]
+    loading = data["did_not_load"] and LoadFailure.from_dict(data["did_not_load"])
+    return Report(lab, Path(data["submission"]), results, data["seconds"], data["isolation"],
+                  loading or None)
+
+
 def junit(*reports):
     """JUnit XML: one test suite per lab report, one test case per check."""
     root = ET.Element("testsuites")
@@ -124,12 +195,12 @@ def junit(*reports):
             ET.SubElement(case, "failure", message=loading.headline[:500]).text = loading.text
         for r in report.results:
             case = ET.SubElement(suite, "testcase", classname=report.lab.id, name=r.check.name)
-            summary = "\n".join(filter(None, [*findings(r), r.detail]))
+            said = "\n".join([*findings(r), *notes(r)])
             if r.passed:
-                ET.SubElement(case, "system-out").text = summary
+                ET.SubElement(case, "system-out").text = said
             else:
                 failure = ET.SubElement(case, "failure", message=f"{r.status}: {r.detail}"[:500])
-                failure.text = summary + (f"\nhint: {r.check.hint}" if r.needs_hint else "")
+                failure.text = said
     ET.indent(root)
     return ET.tostring(root, encoding="unicode", xml_declaration=True)
 
@@ -153,9 +224,9 @@ def markdown(reports, not_started=(), broken=()):
         lines += [f"| {MARK[x.status]} | {cell(x.check.name)} | "
                   f"{'<br>'.join(map(cell, findings(x)))} | "
                   f"{_points(x.score)}/{_points(x.check.points)} |" for x in r.results]
-        hints = [f"- {cell(x.check.name)}: {cell(x.check.hint)}" for x in r.results
-                 if x.needs_hint and x.check.hint]
-        lines += ["", *hints] if hints else []
+        said = [f"- {cell(x.check.name)}: " + "<br>".join(map(cell, notes(x)))
+                for x in r.results if x.ran and notes(x)]
+        lines += ["", *said] if said else []
     return "\n".join(lines) + "\n"
 
 
@@ -167,8 +238,7 @@ def gradescope(report):
                                 f"{report.lab.title}: {summary(report)}"]),
         "tests": [{"name": r.check.name, "score": r.score, "max_score": r.check.points,
                    "status": "passed" if r.passed else "failed",
-                   "output": "\n".join(filter(None, [
-                       *findings(r), r.detail, f"hint: {r.check.hint}" if r.needs_hint else ""]))}
+                   "output": "\n".join([*findings(r), *notes(r)])}
                   for r in report.results],
     }
 

@@ -64,6 +64,25 @@ class Outcome:
     def result(self):
         return next((r for r in reversed(self.records) if r.get("event") == "result"), None)
 
+    @property
+    def failure(self):
+        """Why the run did not succeed, or None if it did; the cells' errors come first."""
+        errors = [f"cell {r['cell']}: {r['error']}" for r in self.records
+                  if r.get("event") == "cell-error"]
+        if self.reason:
+            why = self.reason
+        elif not self.result.get("ok"):
+            why = self.result.get("error", "failed")
+        else:
+            return None
+        return "; ".join([*errors, why]) if errors and why not in errors else why
+
+    @property
+    def last_words(self):
+        """': ' and the last line the process wrote to stderr, or ''."""
+        lines = [line for line in self.stderr.strip().splitlines() if line.strip()]
+        return (": " + lines[-1]) if lines else ""
+
 
 @dataclass(frozen=True)
 class Isolation:
@@ -249,6 +268,16 @@ def run(spec, workdir, *, seconds, memory_mib, name, hide=()):
     if outcome.result is None and not outcome.reason:
         outcome.reason = "the process ended without reporting a result (os._exit?)"
     return outcome
+
+
+def run_task(lab, program, task, workdir, name, seconds=None):
+    """Run one task of a check (task["kind"] names the kind whose sandbox side runs it) on
+    program, the lab's given cells and the submission's answers, within lab's limits."""
+    spec = {"program": program, "task": task, "functions": lab.functions,
+            "workloads": str(lab.workloads)}
+    # The source notebooks stay out of sight too: the tests a check runs are in its spec.
+    return run(spec, workdir, name=name, seconds=seconds or lab.limits["seconds"],
+               memory_mib=lab.limits["memory_mib"], hide=(lab.sources, *lab.hidden))
 
 
 def _tail_of(path, size):

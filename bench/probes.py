@@ -3,7 +3,7 @@
 Usage: .venv/bin/python bench/probes.py LAB [RUNS [LABEL]]   (default 20 runs)
 
 A latency check that names a probe (Lab 2's: does LockedPool convoy on this Python?) runs it
-in the sandbox before it measures anything (autograder/checks.py, smoke_and_probe). This runs
+in the sandbox before it measures anything (autograder/kinds/latency.py, smoke_and_probe). This runs
 that same sandboxed smoke-and-probe RUNS times on the lab's solution notebook and prints each
 value, with what other processes kept busy meanwhile. The minimum in the lab's TOML must sit
 far below every value of a Python whose baseline shows the effect, on a quiet machine, and
@@ -20,7 +20,7 @@ import tempfile
 from pathlib import Path
 
 import lab_variants
-from autograder import checks, notebook
+from autograder import notebook, sandbox
 from autograder import lab as labs
 from measure.load import OtherLoad
 
@@ -37,15 +37,15 @@ def main(lab_id, runs=20, label=""):
         for check in probed:
             probe = check.params["probe"]
             out(f"{lab_id} {check.id}: {probe['what']} (minimum {probe['min']:g})")
-            task = {"kind": "smoke", "workload": check.params["workload"],
+            task = {"kind": "latency", "smoke": True, "workload": check.params["workload"],
                     "probe": probe["workload"]}
             values = []
             for i in range(runs):
                 others = OtherLoad()
                 others.start()
-                outcome = checks.run_sandboxed(lab, program, task, Path(tmp), f"probe-{i}")
+                outcome = sandbox.run_task(lab, program, task, Path(tmp), f"probe-{i}")
                 others.stop(mine=(outcome.result or {}).get("cpu", 0.0))
-                why = checks.failure(outcome)
+                why = outcome.failure
                 if why:
                     sys.exit(f"run {i + 1}: {why}")
                 got = outcome.result["probe"]

@@ -169,10 +169,10 @@ def test_an_answer_cell_that_fails_as_it_loads_is_named_and_graded_zero_on_what_
 
 def test_a_failed_allocation_check_names_the_line_of_the_learners_code(lab, tmp_path):
     slice_copy = lab_variants.module("01-escape").SLICE  # buf[a:b] = body copies it first
-    report = grading.grade(lab, variant(tmp_path, "slice", send_all=slice_copy))
+    report = grading.grade(lab, variant(tmp_path, "slice", **slice_copy))
     (allocations,) = [r for r in report.results if r.check.id == "frame_allocations"]
     assert allocations.status == "fail"
-    assert ("24 at send_all, line 6 of cell send_all: `buf[HEADER.size:n] = body`"
+    assert ("24 at send_all, line 8 of cell send_all: `buf[HEADER.size:n] = body`"
             in allocations.detail), allocations.detail
 
 

@@ -3,6 +3,7 @@ its own with its own bound and margin, and the notebook's table and the files fo
 same. Reports are built from the labs' real checks (autograder/labs/*.toml); the lines the
 grader prints as it grades, from real gradings of Lab 3 (seconds each)."""
 
+import html
 import json
 import re
 import shutil
@@ -15,10 +16,11 @@ from pathlib import Path
 import pytest
 
 import lab_variants
-from autograder import checks, cli, jupyter, report, sandbox
+from autograder import cli, jupyter, kinds, report, sandbox
 from autograder import lab as labs
 from autograder.grade import Report
 from autograder.metric import Metric
+from autograder.result import Result
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -41,19 +43,24 @@ def every_status(lab):
     for i, check in enumerate(lab.checks):
         status = STATUSES[i % len(STATUSES)]
         metrics = tuple(m if status == "unmeasured" else replace(m, value=far_outside(m))
-                        for m in checks.expected(check))
+                        for m in kinds.expected(check))
         if check.kind == "latency" and status != "unmeasured":
             metrics = tuple(replace(m, interval=(m.value * 0.95, m.value * 1.05))
                             for m in metrics)
         detail = (f"cell {check.id}: Traceback (most recent call last): File {SUBMISSION}, "
                   "line 12, in request: ConnectionRefusedError: [Errno 111] Connection "
                   "refused; 36525 of 40000 requests failed (ConnectionRefusedError 36525)")
-        results.append(checks.Result(check, status, 0, metrics, detail))
+        results.append(Result(check, status, 0, metrics, detail))
     return Report(lab, SUBMISSION, results, 15.3, sandbox.description())
 
 
 def squeezed(text):
     return re.sub(r"\s+", "", text)
+
+
+def without_points(table):
+    """A table's text without its points column, at the end of each check's first line."""
+    return "\n".join(re.sub(r" +[\d.]+/[\d.]+$", "", line) for line in table.splitlines())
 
 
 def too_long(text):
@@ -68,7 +75,7 @@ def test_every_line_of_the_table_fits_100_columns_and_nothing_is_lost(lab_id):
     assert report.WIDTH == 100 and not too_long, "\n".join(too_long)
     # Wrapped, not cut: every name, number, detail, hint and the long path are all there
     # (the points column, at the end of a check's first line, left out of the text).
-    text_only = "\n".join(re.sub(r" +[\d.]+/[\d.]+$", "", line) for line in table.splitlines())
+    text_only = without_points(table)
     for r in graded.results:
         hint = r.check.hint if r.needs_hint else ""
         for text in (r.check.name, *(m.line for m in r.metrics), r.detail, hint):
@@ -89,8 +96,8 @@ def primary_down(monkeypatch, tmp_path):
     def fake_run(lab, program, task, workdir, name, seconds=None):
         return sandbox.Outcome(records=[{"event": "result", "ok": True, "metrics": got,
                                          "detail": "the breaker opened late"}])
-    monkeypatch.setattr(checks, "run_sandboxed", fake_run)
-    result = checks.metrics(check, lab, [], tmp_path)
+    monkeypatch.setattr(sandbox, "run_task", fake_run)
+    result = kinds.metrics.grade(check, lab, [], tmp_path)
     return Report(lab, tmp_path / "fallback.ipynb", [result], 15.3, "none")
 
 
@@ -134,6 +141,34 @@ def test_every_output_keeps_its_summary_and_lists_each_number(primary_down):
         assert line in junit and line in scope and line in summary
 
 
+def test_every_format_says_each_checks_notes(primary_down):
+    """One rule for what is said of a check besides its numbers (report.notes): its detail,
+    and its hint when the code failed it -- in the terminal, the notebook, CI and Gradescope."""
+    (result,) = primary_down.results
+    said = report.notes(result)
+    assert said == ["the breaker opened late", f"hint: {result.check.hint}"]
+    data = json.loads(json.dumps(report.to_dict(primary_down)))
+    for shown in (report.table(primary_down), report.html(primary_down),
+                  repr(jupyter.Graded(data)), jupyter.Graded(data)._repr_html_(),
+                  report.junit(primary_down), report.markdown([primary_down]),
+                  report.gradescope(primary_down)["tests"][0]["output"]):
+        text = html.unescape(re.sub(r"<[^>]+>", "", shown))  # what HTML and XML show
+        for note in said:
+            assert squeezed(note) in squeezed(text), (note, shown[:200])
+
+
+@pytest.mark.parametrize("lab_id", labs.available())
+def test_a_report_read_back_from_its_json_is_the_same_report(lab_id):
+    """What a notebook's grading cell renders is the grader's own Report, rebuilt from the
+    JSON the grader wrote: every field, number and note as they were."""
+    graded = every_status(labs.load(lab_id))
+    data = json.loads(json.dumps(report.to_dict(graded)))
+    again = report.read(data)
+    assert json.loads(json.dumps(report.to_dict(again))) == data
+    assert report.table(again) == report.table(graded) and \
+        report.html(again) == report.html(graded)
+
+
 @pytest.mark.parametrize("value, margin, ok", [
     (0.995, "0.5% above", True), (0.9, "9.0% below", False),  # a minimum
 ])
@@ -153,9 +188,9 @@ def test_a_number_without_a_bound_is_shown_not_judged():
     lab = labs.load("03-victim")
     check = next(c for c in lab.checks if c.id == "news_after_cleanup")
     share, news, baseline = (replace(m, value=v) for m, v in
-                             zip(checks.expected(check), (0.19, 12, 64)))
+                             zip(kinds.expected(check), (0.19, 12, 64)))
     assert (news.ok, news.margin, news.line) == (None, "", "12 new() calls, yours -- not judged")
-    result = checks.Result(check, "pass", 3, (share, news, baseline))
+    result = Result(check, "pass", 3, (share, news, baseline))
     assert result.margin == "0.14 under"  # only the judged number has one
 
 
@@ -166,7 +201,7 @@ def test_describe_fits_100_columns_and_names_every_check_with_its_id_and_rule(la
     assert not too_long(text), "\n".join(too_long(text))
     for c in lab.checks:  # wrapped, not cut; the id is what --check takes
         assert squeezed(f"{c.id}: {c.name}") in squeezed(text), c.id
-        assert squeezed(cli.rule(c)) in squeezed(text), c.id
+        assert squeezed(kinds.of(c).rule(c)) in squeezed(text), c.id
 
 
 @pytest.mark.parametrize("lab_id", labs.available())
@@ -175,10 +210,11 @@ def test_the_notebooks_text_fits_100_columns_and_nothing_is_lost(lab_id):
     shown = repr(jupyter.Graded(json.loads(json.dumps(report.to_dict(graded))),
                                 stale=["a_cell_with_a_long_name"] * 8))
     assert not too_long(shown), "\n".join(too_long(shown))
+    text_only = without_points(shown)  # the terminal's table
     for r in graded.results:
         for text in (r.check.name, *(m.line for m in r.metrics),
                      r.check.hint if r.needs_hint else ""):
-            assert squeezed(text) in squeezed(shown), text
+            assert squeezed(text) in squeezed(text_only), text
 
 
 # Lab 3's solution graded under a path longer than a line, as the grader prints it.
@@ -257,7 +293,8 @@ def test_a_notebook_whose_code_did_not_load_says_so_first_and_which_cell(lab3):
     shown = jupyter.Graded(result)
     html, text = shown._repr_html_(), repr(shown)
     assert html.index("did not load") < html.index("<table>") and "victim_pool" in html
-    assert text.startswith("DID NOT LOAD: no check ran, because the run ended in cell")
+    _, lead, *_ = (" ".join(p.split()) for p in text.split("\n\n"))  # the terminal's table
+    assert lead.startswith("DID NOT LOAD: no check ran, because the run ended in cell")
 
 
 def test_a_cell_that_raised_as_it_loaded_is_named_first_and_every_check_still_runs(lab3):
@@ -279,7 +316,9 @@ def test_a_cell_that_raised_as_it_loaded_is_named_first_and_every_check_still_ru
     assert suite[0].get("name") == "the notebook's code loads"
     shown = jupyter.Graded(result)
     assert "A cell failed as it loaded" in shown._repr_html_()
-    assert repr(shown).startswith("A CELL FAILED AS IT LOADED: cell victim_pool")
+    _, lead, *_ = (" ".join(p.split()) for p in repr(shown).split("\n\n"))
+    assert lead.startswith("A CELL FAILED AS IT LOADED: cell victim_pool")
+    assert repr(shown) == report.table(report.read(result))  # the terminal's table
 
 
 def test_a_partial_grade_says_so_and_never_that_the_lab_passed(lab3):

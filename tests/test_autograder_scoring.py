@@ -11,7 +11,7 @@ import sys
 
 import pytest
 
-from autograder import checks, lab as labs, points, sandbox
+from autograder import kinds, lab as labs, points, sandbox
 from measure import load, timing
 
 
@@ -53,13 +53,13 @@ def measured(monkeypatch, tmp_path, rounds, smoke=()):
     smokes = iter(smoke if isinstance(smoke, list) else [smoke] * 9)
 
     def fake_run(lab, program, task, workdir, name, seconds=None):
-        if task["kind"] == "latency":
+        if task["kind"] == "latency" and not task.get("smoke"):
             attempts.append(task)
             (tmp_path / task["output"].split("/")[-1]).write_text("{}")
-        fields = dict(next(smokes)) if task["kind"] == "smoke" else {}
+        fields = dict(next(smokes)) if task.get("smoke") else {}
         return sandbox.Outcome(records=[{"event": "result", "ok": True, **fields}])
 
-    monkeypatch.setattr(checks, "run_sandboxed", fake_run)
+    monkeypatch.setattr(sandbox, "run_task", fake_run)
     given = iter(rounds)
     monkeypatch.setattr(timing, "ratio_values", lambda path: next(given))
     return attempts
@@ -74,7 +74,7 @@ def test_a_ratio_clearly_under_the_threshold_passes_after_one_round(monkeypatch,
                                                                      latency_check):
     lab, check = latency_check
     attempts = measured(monkeypatch, tmp_path, [spread(0.35)])
-    result = checks.latency(check, lab, [], tmp_path)
+    result = kinds.latency.grade(check, lab, [], tmp_path)
     assert (result.status, result.score, len(attempts)) == ("pass", 3, 1)
     assert result.measured.startswith("0.35 times the baseline's, 95% 0.33-0.37")  # >= +/-5%
     assert result.margin == f"{check.params['full_at'] - 0.35:.2f} under"
@@ -84,7 +84,7 @@ def test_a_ratio_clearly_over_the_threshold_fails_after_one_round(monkeypatch, t
                                                                   latency_check):
     lab, check = latency_check
     attempts = measured(monkeypatch, tmp_path, [spread(0.75)])
-    result = checks.latency(check, lab, [], tmp_path)
+    result = kinds.latency.grade(check, lab, [], tmp_path)
     assert (result.status, len(attempts)) == ("fail", 1)
     assert not result.passed and 0 < result.score < check.points
 
@@ -96,7 +96,7 @@ def test_a_threshold_inside_the_interval_is_measured_again_and_decided(monkeypat
     # Round one straddles the threshold; with round two pooled the interval lies above it.
     attempts = measured(monkeypatch, tmp_path,
                         [spread(full_at + 0.01, width=0.05), spread(full_at + 0.05, width=0.01)])
-    result = checks.latency(check, lab, [], tmp_path)
+    result = kinds.latency.grade(check, lab, [], tmp_path)
     assert (len(attempts), result.status) == (2, "fail")
 
 
@@ -105,7 +105,7 @@ def test_a_ratio_that_stays_on_the_threshold_is_borderline_and_passes(monkeypatc
     lab, check = latency_check
     full_at = check.params["full_at"]
     attempts = measured(monkeypatch, tmp_path, [spread(full_at + 0.005)] * 3)
-    result = checks.latency(check, lab, [], tmp_path)
+    result = kinds.latency.grade(check, lab, [], tmp_path)
     assert (len(attempts), result.status, result.passed) == (3, "borderline", True)
     assert "too close to call" in result.detail
     assert result.score == points.linear_score(check.points, full_at + 0.005, full_at,
@@ -117,7 +117,7 @@ def test_an_interval_too_wide_to_decide_is_noisy_and_not_passed(monkeypatch, tmp
     lab, check = latency_check
     full_at = check.params["full_at"]
     measured(monkeypatch, tmp_path, [spread(full_at, width=0.9 * full_at)] * 3)
-    result = checks.latency(check, lab, [], tmp_path)
+    result = kinds.latency.grade(check, lab, [], tmp_path)
     assert (result.status, result.passed) == ("noisy", False)
     assert "too noisy to decide" in result.detail
 
@@ -129,7 +129,7 @@ def test_on_a_busy_machine_a_latency_short_of_full_points_is_not_decided(
     measured(monkeypatch, tmp_path, [spread(center)])
     busy = 0.75 * os.cpu_count()  # CPUs other processes kept busy while it was measured
     monkeypatch.setattr(load.OtherLoad, "cpus", property(lambda self: busy))
-    result = checks.latency(check, lab, [], tmp_path)
+    result = kinds.latency.grade(check, lab, [], tmp_path)
     assert result.status == status and result.passed == (status == "pass")
     assert f"other processes kept {busy:.1f} of {os.cpu_count()} CPUs busy" in result.detail
     assert ("busy with other work" in result.detail) == (status == "noisy")
@@ -163,7 +163,7 @@ def reported(monkeypatch, metrics, detail=""):
     def fake_run(lab, program, task, workdir, name, seconds=None):
         return sandbox.Outcome(records=[{"event": "result", "ok": True, "metrics": metrics,
                                          "detail": detail}])
-    monkeypatch.setattr(checks, "run_sandboxed", fake_run)
+    monkeypatch.setattr(sandbox, "run_task", fake_run)
 
 
 @pytest.fixture
@@ -176,27 +176,27 @@ def test_every_bound_must_hold_and_the_tightest_sets_the_margin(monkeypatch, tmp
     check = metric_check({"rate": {"min": 0.99, "format": ".1%", "label": "served"},
                           "news": {"max": 0.1, "label": "new() calls per get"}})
     reported(monkeypatch, {"rate": 0.995, "news": 0.02}, detail="from the workload")
-    result = checks.metrics(check, any_lab, [], tmp_path)
+    result = kinds.metrics.grade(check, any_lab, [], tmp_path)
     assert (result.status, result.score) == ("pass", 2)
     assert result.measured == "99.5% served; 0.02 new() calls per get"
     assert result.threshold == "served >= 99%; new() calls per get <= 0.1"
     assert result.margin == "0.5% above" and result.detail == "from the workload"
     reported(monkeypatch, {"rate": 0.995, "news": 0.5})
-    result = checks.metrics(check, any_lab, [], tmp_path)
+    result = kinds.metrics.grade(check, any_lab, [], tmp_path)
     assert (result.status, result.score, result.margin) == ("fail", 0, "0.4 over")
 
 
 def test_numbers_without_bounds_are_reported_not_scored(monkeypatch, tmp_path, any_lab):
     check = metric_check({"hits": {"label": "of gets hit the pool", "format": ".1%"}}, points=0)
     reported(monkeypatch, {"hits": 0.97})
-    result = checks.metrics(check, any_lab, [], tmp_path)
+    result = kinds.metrics.grade(check, any_lab, [], tmp_path)
     assert (result.status, result.passed, result.measured) == ("info", True,
                                                                "97.0% of gets hit the pool")
 
 
 def test_a_number_the_workload_did_not_report_is_the_labs_fault(monkeypatch, tmp_path, any_lab):
     reported(monkeypatch, {"other": 1})
-    result = checks.metrics(metric_check({"news": {"max": 1}}), any_lab, [], tmp_path)
+    result = kinds.metrics.grade(metric_check({"news": {"max": 1}}), any_lab, [], tmp_path)
     assert result.status == "fail" and "tell the instructor" in result.detail
 
 
@@ -209,18 +209,18 @@ def test_a_latency_whose_baseline_does_not_show_its_effect_is_unmeasured(
     does not, the ratio would judge nothing the check exists for: no verdict, no points --
     unless other processes kept the other cores busy, which hides a convoy too: noisy. A
     convoy forms only sometimes: a probe below its minimum is run again, in a new process,
-    before it is believed (checks.PROBE_RUNS)."""
+    before it is believed (kinds.latency.PROBE_RUNS)."""
     lab = labs.load("02-local")
     check = next(c for c in lab.checks if c.kind == "latency")
     smokes = [{"probe": {"value": v, "detail": "LockedPool: ..."}, "python": "3.x"}
               for v in convoys]
     attempts = measured(monkeypatch, tmp_path, [spread(0.1)], smoke=smokes)
     monkeypatch.setattr(load.OtherLoad, "cpus", property(lambda self: busy * os.cpu_count()))
-    result = checks.latency(check, lab, [], tmp_path)
+    result = kinds.latency.grade(check, lab, [], tmp_path)
     assert (result.status, result.passed) == (status, status == "pass")
     assert len(attempts) == (1 if status == "pass" else 0)
     if status != "pass":
-        assert len(convoys) == checks.PROBE_RUNS
+        assert len(convoys) == kinds.latency.PROBE_RUNS
         seen = ", ".join(f"{v:.2f}x" for v in convoys)
         assert f"{seen} in 3 processes" in result.detail, result.detail
     assert result.score == (0 if status != "pass" else check.points)

@@ -88,15 +88,15 @@ def test_a_lock_shared_by_threads_convoys_under_the_gil_before_3_13_only():
     a Python's lock does not (since 3.13 threading.Lock is a PyMutex, whose waiter takes the
     GIL back before it retries, handed over only to a thread that has waited 1 ms:
     Python/lock.c, TIME_TO_BE_FAIR_NS)."""
-    from autograder import harness
+    from autograder import program
     from autograder import lab as labs
 
     lab = labs.load("02-local")
     ns = {"__name__": "__lab__"}
     for cell in lab.cells:
         if cell.role == "given":
-            harness.run_cell(cell.grade_id, cell.source, ns)
-    convoy = harness.workload({"workloads": str(lab.workloads)}, "convoy")(ns)["value"]
+            program.run_cell(cell.grade_id, cell.source, ns)
+    convoy = program.workload({"workloads": str(lab.workloads)}, "convoy")(ns)["value"]
     probe = next(c for c in lab.checks if c.id == "latency").params["probe"]
     if sys.version_info < (3, 13):
         assert convoy >= 1.25 * probe["min"], convoy

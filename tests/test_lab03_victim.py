@@ -3,8 +3,9 @@ makes exactly the new() calls pool.Pool makes, and the given NoVictimPool one pe
 prediction the lab grades is that count."""
 
 import pool
-from autograder import harness, notebook
+from autograder import notebook
 from autograder import lab as labs
+from autograder.program import load_program
 from autograder.probes import Counted
 
 
@@ -12,7 +13,7 @@ def lab_namespace():
     """The solution notebook's given and answer cells, executed, as the grader runs them."""
     lab = labs.load("03-victim")
     program = notebook.assemble(lab, notebook.read(labs.SOURCES / lab.id / lab.notebook))
-    return harness.load_program({"program": program})
+    return load_program({"program": program})
 
 
 class ReferencePool:

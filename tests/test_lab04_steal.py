@@ -4,8 +4,9 @@ and the round whose steals the lab asks to predict has one outcome, the one its 
 import time
 
 import lab_variants
-from autograder import checks, harness, notebook
+from autograder import kinds, notebook
 from autograder import lab as labs
+from autograder.program import load_program
 
 
 def test_a_spinning_ring_fails_the_concurrency_check_within_its_wall_time(tmp_path):
@@ -15,7 +16,7 @@ def test_a_spinning_ring_fails_the_concurrency_check_within_its_wall_time(tmp_pa
     path = lab_variants.variant(lab_variants.solution(lab), tmp_path / "spinning.ipynb", spinning)
     program = notebook.assemble(lab, notebook.read(path))
     start = time.monotonic()
-    result = checks.KINDS[check.kind](check, lab, program, tmp_path)
+    result = kinds.of(check).grade(check, lab, program, tmp_path)
     seconds = time.monotonic() - start
     assert result.status == "fail" and result.score == 0
     assert f"did not finish within {check.params['wall']:g} s" in result.detail, result.detail
@@ -27,7 +28,7 @@ def test_steal_round_serves_the_predicted_steals_every_time():
     given constants (the solution scores its point), run after run; LocalPool steals none."""
     lab = labs.load("04-steal")
     program = notebook.assemble(lab, notebook.read(lab_variants.solution(lab)))
-    ns = harness.load_program({"program": program})
+    ns = load_program({"program": program})
     rounds = [ns["steal_round"](ns["StealingPool"]) for _ in range(3)]
     assert rounds == [ns["PREDICTED_STEALS"]] * 3
     assert ns["steal_round"](ns["LocalPool"]) == 0
@@ -39,7 +40,7 @@ def test_batch_round_has_one_outcome_and_the_thresholds_lie_between_the_designs(
     one (StealingPool) over the visits bound, stealing all over the new() calls bound."""
     lab = labs.load("04-steal")
     program = notebook.assemble(lab, notebook.read(lab_variants.solution(lab)))
-    ns = harness.load_program({"program": program})
+    ns = load_program({"program": program})
     exec(lab_variants.module("04-steal").batch_all_source("TakeAll"), ns)  # noqa: S102
     bounds = {c.id: c.params["expect"] for c in lab.checks if c.kind == "counter"}
     visits = bounds["batch_visits"]["visits_per_get"]["max"]

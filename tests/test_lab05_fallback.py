@@ -10,8 +10,8 @@ from collections import namedtuple
 
 import pytest
 
-from autograder import harness
 from autograder import lab as labs
+from autograder.program import load_program
 
 LAB = labs.load("05-fallback")
 _spec = importlib.util.spec_from_file_location("lab05_workloads", LAB.workloads)
@@ -24,7 +24,7 @@ def namespace(client_cell_extra=""):
     """The solution's program, with client_cell_extra appended to its client answer cell."""
     program = [(c.grade_id, c.source + (client_cell_extra if c.grade_id == "client" else ""))
                for c in LAB.cells if c.role in ("given", "solution")]
-    return harness.load_program({"program": program})
+    return load_program({"program": program})
 
 
 def test_the_given_functions_are_taken_from_the_given_cells():
@@ -141,7 +141,7 @@ def test_the_hidden_mixes_are_the_notebooks_kinds_of_parts_at_other_numbers():
 def test_the_settings_test_refuses_settings_that_are_not_the_breakers(settings, message):
     cells = [(c.grade_id, c.source if c.grade_id != "tuned" else f"TUNED_SETTINGS = {settings}")
              for c in LAB.cells if c.role in ("given", "solution")]
-    ns = harness.load_program({"program": cells})
+    ns = load_program({"program": cells})
     with pytest.raises(AssertionError, match=message):
         exec(LAB.test("test_tuned"), ns)
 

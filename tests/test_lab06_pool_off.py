@@ -5,11 +5,12 @@ import csv
 
 import pytest
 
-from autograder import checks, sandbox
+from autograder import kinds, sandbox
 from autograder import lab as labs
 from autograder import report
 from autograder.grade import Report
 from autograder.points import pool_off_score
+from autograder.result import Result
 
 LAB = labs.load("06-pool-off")
 
@@ -95,8 +96,8 @@ def scored(monkeypatch, tmp_path, got):
     def fake_run(lab, program, task, workdir, name, seconds=None):
         return sandbox.Outcome(records=[{"event": "result", "ok": True, "metrics": got,
                                          "detail": "five hidden traces"}])
-    monkeypatch.setattr(checks, "run_sandboxed", fake_run)
-    return checks.KINDS[check.kind](check, LAB, [], tmp_path)
+    monkeypatch.setattr(sandbox, "run_task", fake_run)
+    return kinds.of(check).grade(check, LAB, [], tmp_path)
 
 
 PARTS = {f"{part}_{trace}": 0.9 for part in ("time", "memory")
@@ -120,8 +121,8 @@ def test_a_run_that_failed_scores_nothing_and_says_why(monkeypatch, tmp_path):
     def fake_run(lab, program, task, workdir, name, seconds=None):
         return sandbox.Outcome(records=[{"event": "result", "ok": False,
                                          "error": "Broken: one buffer, two holders"}])
-    monkeypatch.setattr(checks, "run_sandboxed", fake_run)
-    result = checks.KINDS[check.kind](check, LAB, [], tmp_path)
+    monkeypatch.setattr(sandbox, "run_task", fake_run)
+    result = kinds.of(check).grade(check, LAB, [], tmp_path)
     assert (result.status, result.score) == ("fail", 0)
     assert "two holders" in result.detail
 
@@ -129,7 +130,7 @@ def test_a_run_that_failed_scores_nothing_and_says_why(monkeypatch, tmp_path):
 def test_the_class_csv_has_a_column_for_each_part_of_the_score(monkeypatch, tmp_path):
     result = scored(monkeypatch, tmp_path, {"score": 0.9, "beat": 0.78, "no_pool": 0.7,
                                             "oracle": 0.78, **PARTS, "time_small": 0.5})
-    tests = [checks.Result(c, "pass", c.points) for c in LAB.checks if c.kind == "functional"]
+    tests = [Result(c, "pass", c.points) for c in LAB.checks if c.kind == "functional"]
     graded = Report(LAB, tmp_path / "pool_off.ipynb", [*tests, result], 20.0, "none")
     out = tmp_path / "grades.csv"
     report.write_csv(out, LAB, [("ada", graded, None)])
@@ -142,13 +143,13 @@ def test_the_class_csv_has_a_column_for_each_part_of_the_score(monkeypatch, tmp_
 def test_the_score_counts_only_for_a_pool_that_passes_its_tests():
     check = next(c for c in LAB.checks if c.kind == "score")
     tests = [c for c in LAB.checks if c.kind == "functional"]
-    passing = [checks.Result(c, "pass", c.points) for c in tests]
+    passing = [Result(c, "pass", c.points) for c in tests]
     assert set(check.params["gate"]) == {c.id for c in tests}
-    assert checks.gated(check, passing) is None
-    assert checks.gated(check, []) is None  # a grading of the score alone: nothing to hold
-    failing = [checks.Result(tests[0], "pass", 2),
-               checks.Result(tests[1], "fail", 0, detail="IndexError: pop from empty list")]
-    shut = checks.gated(check, failing)
+    assert kinds.score.settled(check, passing) is None
+    assert kinds.score.settled(check, []) is None  # a grading of the score alone: nothing to hold
+    failing = [Result(tests[0], "pass", 2),
+               Result(tests[1], "fail", 0, detail="IndexError: pop from empty list")]
+    shut = kinds.score.settled(check, failing)
     assert (shut.status, shut.score) == ("fail", 0)
     assert tests[1].name in shut.detail and tests[0].name not in shut.detail
     assert shut.detail.endswith("the first failed: IndexError: pop from empty list")

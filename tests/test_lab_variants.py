@@ -14,7 +14,7 @@ import xml.etree.ElementTree as ET
 import pytest
 
 import lab_variants
-from autograder import checks
+from autograder import kinds
 from autograder import grade as grading
 from autograder import lab as labs
 from measure.load import OtherLoad
@@ -28,7 +28,7 @@ UNMEASURED = {"02-local": {"latency"} if sys.version_info >= (3, 13) else set()}
 
 
 # A "noisy" verdict is the grader saying that other work on the machine kept it from deciding
-# (checks.latency, checks.smoke_and_probe); as it tells a learner, these tests grade such a
+# (kinds/latency.py: grade, smoke_and_probe); as it tells a learner, these tests grade such a
 # check again -- at most this many more times, so one that is never decided still fails. So
 # is an "unmeasured" one on a Python that measures it: on 3.11 a little other work (a fifth
 # of a CPU) breaks up the convoy Lab 2's probe looks for, and its values then look like
@@ -40,14 +40,14 @@ QUIET_WAIT = 60
 
 def quieter():
     """Wait, at most QUIET_WAIT seconds, for 2 s in which other processes keep less than half
-    the share of the CPUs the grader calls busy (checks.BUSY)."""
+    the share of the CPUs the grader calls busy (kinds.latency.BUSY)."""
     deadline = time.monotonic() + QUIET_WAIT
     while time.monotonic() < deadline:
         others = OtherLoad()
         others.start()
         time.sleep(2)
         others.stop(mine=0.0)
-        if others.cpus is None or others.cpus < checks.BUSY / 2 * os.cpu_count():
+        if others.cpus is None or others.cpus < kinds.latency.BUSY / 2 * os.cpu_count():
             return
 
 

@@ -130,11 +130,14 @@ def test_functional_points_match_the_notebooks_nbgrader_points(lab):
 @pytest.mark.parametrize("lab_id, line, broken, message", [
     ("06-pool-off", 'gate = ["test_contract", "test_two_holders"]',
      'gate = ["test_contract", "test_x"]', "gated on test_x, which the lab has no check of"),
-    ("02-local", "\nwhy = ", "\n# why = ", "probe lacks why")])
+    ("02-local", "\nwhy = ", "\n# why = ", "probe lacks why"),
+    ("01-escape", 'id = "test_send_all"', 'id = "test_send"', "'test_send' names no test cell"),
+    ("06-pool-off", "\nbeat = {", "\nbeaten = {", "expect table names no beat")])
 def test_a_checks_file_that_names_what_is_not_there_is_the_labs_error(
         tmp_path, monkeypatch, lab_id, line, broken, message):
     """A gate on a check the lab lacks; a probe that does not say why a Python without its
-    effect cannot be measured: the instructor's mistake, named as the lab is loaded."""
+    effect cannot be measured; a test that is not in the notebook; a score with nothing to
+    beat: the instructor's mistake, named as the lab is loaded (each kind's validate)."""
     text = (labs.LABS / f"{lab_id}.toml").read_text()
     assert line in text
     (tmp_path / f"{lab_id}.toml").write_text(text.replace(line, broken))

@@ -18,32 +18,30 @@ import re
 import pytest
 
 import lab_variants
-from autograder import checks, harness, notebook
+from autograder import kinds, notebook
 from autograder import grade as grading
 from autograder import lab as labs
+from autograder.program import explain
 
 LABS = ["01-escape", "02-local", "03-victim", "04-steal", "05-fallback", "06-pool-off"]
 
 ring, steal = lab_variants.module("04-steal").ring, lab_variants.module("04-steal").steal
-victim_pool = lab_variants.module("03-victim").victim_pool
+victim = lab_variants.module("03-victim")
 LOCAL_SUBCLASS = lab_variants.module("02-local").LOCAL_SUBCLASS
 
 
 def install(callback_body, once=True):
-    """The right VictimPool's install(), its callback's body replaced; with once=False, each
-    call appends another callback."""
-    guard = "        if self.callback is not None:\n            return\n" if once else ""
-    return victim_pool(install=f'''
-    def install(self):
-{guard}        pool = weakref.ref(self)
-
-        def callback(phase, info):
-            if phase == "start" and info["generation"] == 2:
-{callback_body}
-
-        self.callback = callback
-        gc.callbacks.append(callback)
-''')
+    """The reference VictimPool, its install()'s callback doing callback_body at the start of
+    a full collection; with once=False, each call of install() appends another callback."""
+    swaps = [("""                alive = pool()
+                if alive is not None:
+                    alive.cleanup()
+""", callback_body + "\n")]
+    if not once:
+        swaps.append(("""        if self.callback is not None:
+            return  # installed already: still one cleanup per collection
+""", ""))
+    return victim.changed(*swaps)
 
 
 def encode(body):
@@ -117,21 +115,13 @@ WRONG = [
       "test_threads_keep_their_own": "two pools: an object put in one was given by the "
                                      "other's get"}),
     ("03-victim", "the primary taken oldest first",
-     victim_pool(get='''
-    def get(self):
-        if self.primary:
-            return self.primary.pop(0)
-        if self.victim:
-            return self.victim.pop()
-        return self.new()
-'''), {"test_primary_first": "get must give the last one put first"}),
+     victim.changed(("return self.primary.pop()", "return self.primary.pop(0)")),
+     {"test_primary_first": "get must give the last one put first"}),
     ("03-victim", "cleanup keeps the victim when nothing was put since",
-     victim_pool(cleanup='''
-    def cleanup(self):
-        if self.primary:
+     victim.changed((victim.CLEANUP, """        if self.primary:
             self.victim, self.primary = self.primary, []
-'''), {"test_cleanup": "after a second cleanup with no get the pool must let the object go",
-       "test_install": "a second full collection must drop it"}),
+""")), {"test_cleanup": "after a second cleanup with no get the pool must let the object go",
+        "test_install": "a second full collection must drop it"}),
     ("03-victim", "install() twice appends a second callback",
      install("                if pool() is not None:\n"
              "                    pool().cleanup()", once=False),
@@ -144,15 +134,12 @@ WRONG = [
      install("                self.cleanup()"),
      {"test_uninstall": "still alive, kept by gc.callbacks"}),
     ("03-victim", "uninstall takes out the first pool callback it finds",
-     victim_pool(uninstall='''
-    def uninstall(self):
-        if self.callback is not None:
-            for c in gc.callbacks:
+     victim.changed(("""            gc.callbacks.remove(self.callback)  # this one only: others may have come since
+""", """            for c in gc.callbacks:
                 if getattr(c, "__qualname__", "") == self.callback.__qualname__:
                     gc.callbacks.remove(c)
                     break
-            self.callback = None
-'''), {"test_uninstall": "after pool 0.install(), pool 1.install(), pool 1.uninstall()"}),
+""")), {"test_uninstall": "after pool 0.install(), pool 1.install(), pool 1.uninstall()"}),
     ("03-victim", "the prediction written as a string",
      {"predicted_news": 'PREDICTED_NEWS = "32"\n'},
      {"test_predicted_news": "PREDICTED_NEWS is '32', a str: a count of new() calls is a whole "
@@ -226,7 +213,7 @@ def failures(lab, path):
     out = {}
     for check in lab.checks:
         if check.kind == "functional":
-            result = checks.functional(check, lab, program, path.parent)
+            result = kinds.functional.grade(check, lab, program, path.parent)
             if not result.passed:
                 out[check.id] = re.sub(r"0x[0-9a-f]+", "0x...", result.detail)
     return out
@@ -284,7 +271,7 @@ def test_a_failure_in_a_hidden_test_names_no_line_the_learner_cannot_see():
         try:
             exec(compile(source, cell, "exec"), ns)
         except Exception as e:  # noqa: BLE001 -- what a test cell raises, explained
-            return harness.explain(e, prefer=cell)
+            return explain(e, prefer=cell)
         raise AssertionError(f"{cell} raised nothing")
 
     ns = {}
@@ -315,7 +302,7 @@ def test_a_wrong_prediction_fails_naming_neither_the_right_number_nor_the_way_it
 
     def result(lab, path):
         program = notebook.assemble(lab, notebook.read(path))
-        return checks.functional(check, lab, program, path.parent)
+        return kinds.functional.grade(check, lab, program, path.parent)
 
     for wrong in (right - 1, right + 1, 0, 171):
         path = lab_variants.variant(lab_variants.solution(lab), tmp_path / f"{wrong}.ipynb",

@@ -6,7 +6,8 @@ import threading
 
 import pytest
 
-from autograder import harness, probes
+from autograder import probes
+from autograder.program import run_cell
 
 STEPS = '''def steps(log, lock=None):
     log.append('check')
@@ -23,7 +24,7 @@ STEPS = '''def steps(log, lock=None):
 @pytest.fixture
 def ns():
     cells = {}
-    harness.run_cell("steps", STEPS, cells)
+    run_cell("steps", STEPS, cells)
     return cells
 
 
@@ -94,7 +95,7 @@ def test_a_yielding_crew_splits_a_one_line_window_that_threads_share(yields):
     so only the yielding run is required to split it, and neither may split the lock-free
     code of a thread alone."""
     cells = {}
-    harness.run_cell("take", FIRST_FIT, cells)
+    run_cell("take", FIRST_FIT, cells)
     crew = probes.Crew(4)
     taken, shared = [], list(range(1, 4001))
 

@@ -2,179 +2,109 @@
 
 Each is graded by `bench/lab_variants.py 03-victim` (the margins its thresholds were set from)
 and by tests/test_lab_variants.py (in `make test`): it must fail exactly the checks in "fails".
-Each is the right VictimPool with one method (or two) written a plausible wrong way.
+Each is the reference's VictimPool with one method (or two) written a plausible wrong way:
+its answer with named swaps (lab_variants.changed).
 """
 
-INIT = '''
-    def __init__(self, new):
-        super().__init__(new)
-        self.victim = []
-        self.callback = None
-'''
+import functools
 
-GET = '''
-    def get(self):
-        if self.primary:
+import lab_variants
+
+
+changed = functools.partial(lab_variants.changed, "03-victim", "victim_pool")
+
+# The reference's passages that the wrong ones change.
+VICTIM_GET = """        if self.victim:  # only now, so that what nobody asks for ages out
+            return self.victim.pop()  # moved out: the victim no longer holds it
+"""
+PRIMARY_GET = """        if self.primary:
             return self.primary.pop()
-        if self.victim:
-            return self.victim.pop()
-        return self.new()
-'''
-
-CLEANUP = '''
-    def cleanup(self):
-        self.victim, self.primary = self.primary, []
-'''
-
-
-def install_when(when):
-    """An install() whose callback runs cleanup() when the expression `when` holds."""
-    return f'''
-    def install(self):
-        if self.callback is not None:
-            return
-        pool = weakref.ref(self)
+"""
+CLEANUP = "        self.victim, self.primary = self.primary, []\n"
+INSTALLED = """        if self.callback is not None:
+            return  # installed already: still one cleanup per collection
+        pool = weakref.ref(self)  # gc.callbacks must not keep the pool alive
 
         def callback(phase, info):
-            if {when} and pool() is not None:
-                pool().cleanup()
-
-        self.callback = callback
-        gc.callbacks.append(callback)
-'''
-
-
-INSTALL = install_when('phase == "start" and info["generation"] == 2')
-
-UNINSTALL = '''
-    def uninstall(self):
-        if self.callback is not None:
-            gc.callbacks.remove(self.callback)
-            self.callback = None
-'''
+            if phase == "start" and info["generation"] == 2:
+                alive = pool()
+                if alive is not None:
+                    alive.cleanup()
+"""
+WHEN = 'if phase == "start" and info["generation"] == 2:'
 
 
-def victim_pool(init=INIT, get=GET, cleanup=CLEANUP, install=INSTALL, uninstall=UNINSTALL,
-                imports=""):
-    """The answer cell: the right VictimPool, with the methods given replaced."""
-    return {"victim_pool": imports + "class VictimPool(NoVictimPool):"
-                           + init + get + cleanup + install + uninstall}
+def cleanup_when(when):
+    """The reference, whose callback runs cleanup() when the expression `when` holds."""
+    return changed((WHEN, f"if {when}:"))
 
 
-GO_112 = victim_pool(  # the baseline pasted in: every cleanup empties the pool
-    get='''
-    def get(self):
-        if self.primary:
-            return self.primary.pop()
-        return self.new()
-''', cleanup='''
-    def cleanup(self):
+GO_112 = changed(  # the baseline pasted in: every cleanup empties the pool
+    (VICTIM_GET, ""), (CLEANUP, "        self.primary = []\n"))
+
+NEVER_DROPPED = changed((CLEANUP, """        self.victim += self.primary  # demoted, and kept for good
         self.primary = []
-''')
+"""))
 
-NEVER_DROPPED = victim_pool(cleanup='''
-    def cleanup(self):
-        self.victim += self.primary  # demoted, and kept for good
-        self.primary = []
-''')
-
-DROPPED_WHEN_FULL = victim_pool(cleanup='''
-    def cleanup(self):
-        if len(self.victim) + len(self.primary) > 64:  # only a full victim is dropped
+DROPPED_WHEN_FULL = changed((CLEANUP, """        if len(self.victim) + len(self.primary) > 64:  # only a full victim is dropped
             self.victim = []
         self.victim += self.primary
         self.primary = []
-''')
+"""))
 
-VICTIM_FIRST = victim_pool(get='''
-    def get(self):
-        if self.victim:
+VICTIM_FIRST = changed((PRIMARY_GET + VICTIM_GET, """        if self.victim:
             return self.victim.pop()
-        if self.primary:
-            return self.primary.pop()
-        return self.new()
-''')
+""" + PRIMARY_GET))
 
-READ_IN_PLACE = victim_pool(get='''
-    def get(self):
-        if self.primary:
-            return self.primary.pop()
-        if self.victim:
-            return self.victim[-1]  # handed out, and still in the victim
-        return self.new()
-''')
+READ_IN_PLACE = changed(("return self.victim.pop()  # moved out: the victim no longer holds it",
+                         "return self.victim[-1]  # handed out, and still in the victim"))
 
-VICTIM_KEEPS = victim_pool(  # never hands an object out twice, but holds on to it
-    init='''
-    def __init__(self, new):
-        super().__init__(new)
-        self.victim = []
-        self.taken = 0  # how many of the victim's objects get() has handed out
-        self.callback = None
-''', get='''
-    def get(self):
-        if self.primary:
-            return self.primary.pop()
-        if self.taken < len(self.victim):
+VICTIM_KEEPS = changed(  # never hands an object out twice, but holds on to it
+    ("        self.callback = None  # what install()",
+     "        self.taken = 0  # how many of the victim's objects get() has handed out\n"
+     "        self.callback = None  # what install()"),
+    (VICTIM_GET, """        if self.taken < len(self.victim):
             self.taken += 1
             return self.victim[-self.taken]
-        return self.new()
-''', cleanup='''
-    def cleanup(self):
-        self.victim, self.primary, self.taken = self.primary, [], 0
-''')
+"""), (CLEANUP, "        self.victim, self.primary, self.taken = self.primary, [], 0\n"))
 
-EVERY_GENERATION = victim_pool(install=install_when('phase == "start"'))
+EVERY_GENERATION = cleanup_when('phase == "start"')
 
-AT_STOP = victim_pool(install=install_when('phase == "stop" and info["generation"] == 2'))
+AT_STOP = cleanup_when('phase == "stop" and info["generation"] == 2')
 
-BOUND_METHOD = victim_pool(install='''
+# The callback a bound method of the pool (defined after the class's last method): the
+# list gc.callbacks, which lives as long as the interpreter, holds the pool alive.
+BOUND_METHOD = changed((INSTALLED + """
+        self.callback = callback
+        gc.callbacks.append(callback)
+""", """        if self.callback is None:
+            self.callback = self.on_gc  # a bound method: it holds self
+            gc.callbacks.append(self.callback)
+"""), then="""
+
     def on_gc(self, phase, info):
         if phase == "start" and info["generation"] == 2:
             self.cleanup()
+""")
 
-    def install(self):
-        if self.callback is None:
-            self.callback = self.on_gc  # a bound method: it holds self
-            gc.callbacks.append(self.callback)
-''')
+POP_LAST = changed((
+    "gc.callbacks.remove(self.callback)  # this one only: others may have come since",
+    "gc.callbacks.pop()  # the last callback: ours, unless another came since"))
 
-POP_LAST = victim_pool(uninstall='''
-    def uninstall(self):
-        if self.callback is not None:
-            gc.callbacks.pop()  # the last callback: ours, unless another came since
-            self.callback = None
-''')
+# Right, another way: a deque victim taken from its far end, and a weak bound method. (deque
+# is imported after the class, and found when a method runs.)
+DEQUE_WEAKMETHOD = changed(
+    ("self.victim = []  # the primary", "self.victim = deque()  # the primary"),
+    ("return self.victim.pop()  # moved out", "return self.victim.popleft()  # moved out"),
+    (CLEANUP, "        self.victim, self.primary = deque(self.primary), []\n"),
+    (INSTALLED, """        if self.callback is not None:
+            return
+        cleanup = weakref.WeakMethod(self.cleanup)
 
-# Right, another way: a deque victim taken from its far end, and a weak bound method.
-DEQUE_WEAKMETHOD = victim_pool(
-    imports="from collections import deque\n\n\n", init='''
-    def __init__(self, new):
-        super().__init__(new)
-        self.victim = deque()
-        self.callback = None
-''', get='''
-    def get(self):
-        if self.primary:
-            return self.primary.pop()
-        if self.victim:
-            return self.victim.popleft()
-        return self.new()
-''', cleanup='''
-    def cleanup(self):
-        self.victim, self.primary = deque(self.primary), []
-''', install='''
-    def install(self):
-        if self.callback is None:
-            cleanup = weakref.WeakMethod(self.cleanup)
-
-            def callback(phase, info):
-                if phase == "start" and info["generation"] == 2 and cleanup() is not None:
-                    cleanup()()
-
-            self.callback = callback
-            gc.callbacks.append(callback)
-''')
+        def callback(phase, info):
+            if phase == "start" and info["generation"] == 2 and cleanup() is not None:
+                cleanup()()
+"""), then="\n\nfrom collections import deque\n")
 
 VARIANTS = [
     {"name": "Go 1.12 pasted in", "answers": GO_112,

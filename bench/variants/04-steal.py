@@ -3,22 +3,36 @@
 Each is graded by `bench/lab_variants.py 04-steal` (the margins behind each threshold) and by
 tests/test_lab_variants.py (in `make test`): it must fail exactly the checks in "fails";
 a check in "unpinned" sits too near its threshold on some machines to be pinned either way.
-The wrong rings are the solution's Ring with one passage changed.
+Each is the reference's answer with named swaps (lab_variants.changed): a Ring with one
+passage changed, a steal or a batch steal with its body written another way.
 """
 
-from autograder import lab as labs
+import functools
 
-RING = next(c.source for c in labs.load("04-steal").cells if c.grade_id == "ring")
+import lab_variants
+
+changed = functools.partial(lab_variants.changed, "04-steal")
 
 
 def ring(old, new):
-    """The solution's Ring with old (which must be there, once) replaced by new."""
-    assert RING.count(old) == 1, old
-    return {"ring": RING.replace(old, new)}
+    """The reference's Ring with old (which must be there, once) replaced by new."""
+    return changed("ring", (old, new))
+
+
+# The reference's steal, the visit of every other ring in getSlow's order.
+STEAL = """        every = self.locals.all
+        n = len(every)
+        for i in range(n):  # its own ring comes last: empty, or get would not be here
+            x, ok = every[(local.pid + i + 1) % n].shared.pop_tail()
+            if ok:
+                return x, True
+        return None, False
+"""
 
 
 def steal(body):
-    return {"steal": "class StealingPool(LocalPool):\n    def steal(self, local):\n" + body}
+    """The reference's StealingPool, its steal's body written as body."""
+    return changed("steal", (STEAL, body))
 
 
 # A thief's claim of the tail slot, and a plausible way to get it wrong: retrying a failed
@@ -41,45 +55,44 @@ STALE_CLAIM = """        ptrs = self.head_tail
 """
 SPINNING = ring(CLAIM, STALE_CLAIM)
 
-PLAIN = '''class Ring(RingBase):
-    def push_head(self, x):
-        head, tail = self.unpack(self.head_tail)
-        if (tail + len(self.vals)) & MASK == head:
-            return False
-        i = head & (len(self.vals) - 1)
-        if self.vals[i] is not EMPTY:
-            return False
-        self.vals[i] = x
-        self.head_tail = self.pack(head + 1, tail)
-        return True
+# The reference's moves of head_tail, each a compare-and-swap retried until it holds.
+PUSH_CAS = """        # Thieves may move the tail meanwhile; the head is ours alone.
+        while not self.cas(ptrs, self.pack(head + 1, tail)):
+            ptrs = self.head_tail
+            head, tail = self.unpack(ptrs)
+"""
+POP_HEAD_CAS = """        while True:
+            ptrs = self.head_tail
+            head, tail = self.unpack(ptrs)
+            if head == tail:
+                return None, False
+            # Take the slot back before reading it, so that no thief can claim it too.
+            head = (head - 1) & MASK
+            if self.cas(ptrs, self.pack(head, tail)):
+                break
+"""
 
-    def pop_head(self):
-        head, tail = self.unpack(self.head_tail)
+# Each move a plain read, then a write: right on one thread.
+PLAIN = changed("ring", (PUSH_CAS, "        self.head_tail = self.pack(head + 1, tail)\n"),
+                (POP_HEAD_CAS, """        head, tail = self.unpack(self.head_tail)
         if head == tail:
             return None, False
         head = (head - 1) & MASK
         self.head_tail = self.pack(head, tail)
-        i = head & (len(self.vals) - 1)
-        x, self.vals[i] = self.vals[i], EMPTY
-        return x, True
-
-    def pop_tail(self):
-        head, tail = self.unpack(self.head_tail)
+"""), (CLAIM, """        head, tail = self.unpack(self.head_tail)
         if head == tail:
             return None, False
         self.head_tail = self.pack(head, tail + 1)
-        i = tail & (len(self.vals) - 1)
-        x, self.vals[i] = self.vals[i], EMPTY
-        return x, True
-'''
+"""))["ring"]
 
 
 def locked(ring_source):
-    """The Ring with every method's body under one lock of its own (not RingBase's, which
-    cas takes): right, and slower than a compare-and-swap."""
-    lines = ["class Ring(RingBase):", "    def __init__(self, size):",
-             "        super().__init__(size)", "        self.lock = threading.Lock()", ""]
-    for line in ring_source.splitlines()[1:]:
+    """The Ring with every method's body (its docstring included) under one lock of its own
+    (not RingBase's, which cas takes): right, and slower than a compare-and-swap."""
+    head, docstring, *body = ring_source.splitlines()
+    lines = [head, docstring, "", "    def __init__(self, size):", "        super().__init__(size)",
+             "        self.lock = threading.Lock()"]
+    for line in body:
         if line.startswith("    def "):
             lines += [line, "        with self.lock:"]
         else:
@@ -173,43 +186,33 @@ VARIANTS = [
 
 
 
-def batch(body):
-    return {"batch": "class BatchPool(StealingPool):\n    def steal(self, local):\n" + body}
+# The reference's batch steal: its body, how many it moves, and what it does with a buffer
+# its own ring refuses.
+BATCH = next(iter(changed("batch").values()))
+BATCH = BATCH[BATCH.index("        every = self.locals.all"):BATCH.index("        ### END SOLUTION")]
+HALF = """            # Half of what is left, as runqsteal takes half, but no more than fits at home.
+            room = len(mine.vals) - len(mine)
+            for _ in range(min((len(victim) + 1) // 2, room)):
+"""
+KEEP_REFUSED = """                if not mine.push_head(y):
+                    # A thief on this ring has claimed the head's slot and not yet cleared
+                    # it: keep y in the private slot, empty while get steals.
+                    local.private = y
+                    break
+"""
+LET_GO = "                mine.push_head(y)  # refused: let go\n"
 
 
-def moving(how_many, keep_refused=True):
-    return batch(moving_body(how_many, keep_refused))
+def batch(*swaps):
+    return changed("batch", *swaps)
+
+
+STEAL_ALL = batch((HALF, "            for _ in range(len(victim)):\n"), (KEEP_REFUSED, LET_GO))
 
 
 def batch_all_source(name):
     """The "steal all" variant's class, named name: tests/test_lab04_steal.py runs it."""
-    return (f"class {name}(StealingPool):\n    def steal(self, local):\n"
-            + moving_body("len(victim)", keep_refused=False))
-
-
-def moving_body(how_many, keep_refused=True):
-    """A BatchPool's steal that visits as getSlow does and, at the first victim with a buffer,
-    moves how_many (an expression in victim, mine) more into the thief's ring; a buffer the
-    ring refuses goes to the private slot (keep_refused), or is let go."""
-    push = ("                if not mine.push_head(y):\n"
-            "                    local.private = y\n"
-            "                    break\n") if keep_refused else \
-        "                mine.push_head(y)\n"
-    return (
-        "        every = self.locals.all\n"
-        "        mine = local.shared\n"
-        "        for i in range(1, len(every)):\n"
-        "            victim = every[(local.pid + i) % len(every)].shared\n"
-        "            x, ok = victim.pop_tail()\n"
-        "            if not ok:\n"
-        "                continue\n"
-        f"            for _ in range({how_many}):\n"
-        "                y, ok = victim.pop_tail()\n"
-        "                if not ok:\n"
-        "                    break\n"
-        + push +
-        "            return x, True\n"
-        "        return None, False\n")
+    return STEAL_ALL["batch"].replace("class BatchPool(", f"class {name}(", 1)
 
 
 # Task 3's batch steals (the margins: README's Lab 4 paragraph). Each variant here is a full
@@ -217,17 +220,16 @@ def moving_body(how_many, keep_refused=True):
 VARIANTS += [
     # Go's getSlow as Task 2 has it: one buffer per steal, so every worker get walks the rings.
     {"name": "batch: steal one", "answers": batch(
-        "        return StealingPool.steal(self, local)\n"),
+        (BATCH, "        return StealingPool.steal(self, local)\n")),
      "fails": ["batch_visits"]},
     # Everything the victim holds: the thief's ring of 8 refuses all but 8 of the writer's 63,
     # the rest are let go, and the workers after it call new() for them; each worker then
     # empties the hoard of the one before it, a walk and a full ring of pop_tails per trip.
-    {"name": "batch: steal all", "answers": moving("len(victim)", keep_refused=False),
+    {"name": "batch: steal all", "answers": STEAL_ALL,
      "fails": ["test_batch", "batch_news", "batch_visits", "batch_exactly_once"]},
     # Half, capped by the room its ring's length shows, trusting the push: right on one
     # thread; under threads a thief still clearing the head's slot of the worker's ring
     # (workers steal from each other too) makes the push refuse, and the buffer is let go.
-    {"name": "batch: half, a refused push let go", "answers":
-        moving("min((len(victim) + 1) // 2, len(mine.vals) - len(mine))", keep_refused=False),
+    {"name": "batch: half, a refused push let go", "answers": batch((KEEP_REFUSED, LET_GO)),
      "fails": ["batch_exactly_once"]},
 ]
