@@ -179,7 +179,7 @@ def main(spec_path, spec):
     whose master spawns workers that run this module again."""
     if spec["task"].get("smoke"):
         return run_task(spec, smoke)
-    return rounds(spec_path, spec)
+    return pyperf_round(spec_path, spec)
 
 
 def smoke(ns, task, spec):
@@ -193,7 +193,8 @@ def smoke(ns, task, spec):
     return {**result, "cpu": cpu_seconds()}  # for measure.load.OtherLoad, as a round's
 
 
-def rounds(spec_path, spec):
+def pyperf_round(spec_path, spec):
+    """One round: pyperf's master, or one of the workers it spawns (--worker)."""
     import pyperf
 
     from measure.environment import MEASURED_UNDER

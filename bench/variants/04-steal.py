@@ -188,8 +188,9 @@ VARIANTS = [
 
 # The reference's batch steal: its body, how many it moves, and what it does with a buffer
 # its own ring refuses.
-BATCH = next(iter(changed("batch").values()))
-BATCH = BATCH[BATCH.index("        every = self.locals.all"):BATCH.index("        ### END SOLUTION")]
+_REFERENCE = changed("batch")["batch"]
+BATCH = _REFERENCE[_REFERENCE.index("        every = self.locals.all"):
+                   _REFERENCE.index("        ### END SOLUTION")]
 HALF = """            # Half of what is left, as runqsteal takes half, but no more than fits at home.
             room = len(mine.vals) - len(mine)
             for _ in range(min((len(victim) + 1) // 2, room)):
